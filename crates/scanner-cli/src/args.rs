@@ -1,0 +1,153 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Finds leaked Kubernetes credentials (service-account tokens, kubeconfig secrets,
+/// bootstrap tokens, registry credentials, private keys) in files, archives and git history.
+#[derive(Debug, Parser)]
+#[command(name = "leakscan", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories, archives; "-" reads standard input.
+    Scan(ScanArgs),
+    /// Scan git history: every blob reachable from every ref, once.
+    Git(GitArgs),
+    /// List the built-in rules.
+    Rules,
+    /// Print the version.
+    Version,
+}
+
+/// `leakscan scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan ("-" for standard input).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore / .ignore exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Scan hidden files and directories.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Skip paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", default_value = "10G", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Maximum depth of nested archives to open (0 disables archive scanning).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub archive_depth: usize,
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `leakscan git`.
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// Repository (work tree or bare git directory).
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Only commits in this range, e.g. origin/main..HEAD (the pull-request case).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Only commits after this one (same as --range COMMIT..HEAD).
+    #[arg(long, value_name = "COMMIT", conflicts_with_all = ["staged", "range"])]
+    pub since_commit: Option<String>,
+    /// Only what is staged in the index (pre-commit).
+    #[arg(long)]
+    pub staged: bool,
+    /// Only commits reachable from this ref (repeatable); default: every ref.
+    #[arg(long, value_name = "REF")]
+    pub branch: Vec<String>,
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// For people: grouped by file.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per finding per line, streamed.
+    Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+/// Options every scanning command takes.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Report format [default: text on a terminal, json otherwise].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets unredacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Configuration file (leakscan.toml or gitleaks TOML); auto-found at the scan root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Suppress findings whose fingerprint is listed in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit code when findings remain.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Only report findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub min_severity: scanner_core::Severity,
+    /// Treat this RFC 3339 time as "now" for expiry (reproducible runs).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Print nothing but the report (no progress, no summary).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print each skipped input and warning to stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Parses `123`, `10K`, `5M`, `2G` (binary multiples).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix in {s:?} (use K, M, G or T)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n.saturating_mul(mult))
+        .map_err(|_| format!("invalid size {s:?}"))
+}

@@ -1,0 +1,56 @@
+//! The `leakscan` command line: argument parsing, progress, exit codes. Everything a
+//! library user would also need lives in `scanner_core`.
+
+mod args;
+mod cmd_git;
+mod cmd_scan;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+/// Exit code for usage and fatal errors (SPEC: 0 clean, 1 findings, 2 error).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the CLI and maps the outcome to the SPEC's exit codes.
+pub fn main_entry() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(EXIT_ERROR),
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("leakscan: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Scan(a) => cmd_scan::run(a),
+        Command::Git(a) => cmd_git::run(a),
+        Command::Rules => {
+            for r in scanner_core::rules::BUILTIN_RULES {
+                println!("{:<24} {:<9} {}", r.id, r.severity.as_str(), r.description);
+            }
+            Ok(0)
+        }
+        Command::Version => {
+            println!("leakscan {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+fn main() -> std::process::ExitCode { scanner_cli::main_entry() }

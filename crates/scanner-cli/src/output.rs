@@ -1,0 +1,201 @@
+//! Where findings go: filtering, streaming (JSONL), rendering, atomic `--output`, the
+//! summary on stderr, and the exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use scanner_core::report::{self, Format, Report, ReportOptions, RunStats, ScanError};
+use scanner_core::{Finding, Scanner, Severity};
+
+use crate::args::{CommonArgs, FormatArg};
+
+/// Builds the scanner the common options describe.
+pub fn build_scanner(common: &CommonArgs) -> Result<Scanner> {
+    let mut b = Scanner::builder();
+    if let Some(now) = &common.now {
+        b = b.now_rfc3339(now).context("--now")?;
+    }
+    b.build().context("compiling rules")
+}
+
+/// The report format: explicit, else text on a terminal and JSON otherwise.
+pub fn format(common: &CommonArgs) -> Format {
+    match common.format {
+        Some(FormatArg::Text) => Format::Text,
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Jsonl) => Format::Jsonl,
+        Some(FormatArg::Sarif) => Format::Sarif,
+        None if common.output.is_none() && io::stdout().is_terminal() => Format::Text,
+        None => Format::Json,
+    }
+}
+
+enum Dest {
+    Stdout,
+    File {
+        path: PathBuf,
+        tmp: tempfile::NamedTempFile,
+    },
+}
+
+impl Dest {
+    fn writer(&mut self) -> Box<dyn Write + '_> {
+        match self {
+            Dest::Stdout => Box::new(io::stdout().lock()),
+            Dest::File { tmp, .. } => Box::new(tmp.as_file_mut()),
+        }
+    }
+}
+
+struct Inner {
+    findings: Vec<Finding>,
+    errors: Vec<ScanError>,
+    dest: Dest,
+    suppressed: u64,
+}
+
+/// Thread-safe collector of findings and errors for one run.
+pub struct Reporter {
+    format: Format,
+    opts: ReportOptions,
+    min_severity: Severity,
+    exit_code: u8,
+    quiet: bool,
+    verbose: bool,
+    started: Instant,
+    inner: Mutex<Inner>,
+}
+
+impl Reporter {
+    /// Sets up output per the common options (creates the temp file for `--output`).
+    pub fn new(common: &CommonArgs) -> Result<Reporter> {
+        let format = format(common);
+        let dest = match &common.output {
+            None => Dest::Stdout,
+            Some(path) => {
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| std::path::Path::new("."));
+                let tmp = tempfile::Builder::new()
+                    .prefix(".leakscan-")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+                Dest::File {
+                    path: path.clone(),
+                    tmp,
+                }
+            }
+        };
+        let color = format == Format::Text && common.output.is_none() && io::stdout().is_terminal();
+        Ok(Reporter {
+            format,
+            opts: ReportOptions {
+                show_secrets: common.show_secrets,
+                color,
+            },
+            min_severity: common.min_severity,
+            exit_code: common.exit_code,
+            quiet: common.quiet,
+            verbose: common.verbose,
+            started: Instant::now(),
+            inner: Mutex::new(Inner {
+                findings: Vec::new(),
+                errors: Vec::new(),
+                dest,
+                suppressed: 0,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panicking worker must not take the findings of the others with it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one finding: filters it, streams it (JSONL) or keeps it for the report.
+    pub fn finding(&self, f: Finding) {
+        if f.severity < self.min_severity {
+            self.lock().suppressed += 1;
+            return;
+        }
+        let mut inner = self.lock();
+        if self.format == Format::Jsonl {
+            let opts = self.opts;
+            let mut w = inner.dest.writer();
+            if let Err(e) = report::write_jsonl_finding(&mut *w, &f, &opts).and_then(|_| w.flush()) {
+                eprintln!("leakscan: warning: writing a finding: {e}");
+            }
+        }
+        inner.findings.push(f);
+    }
+
+    /// Records an input that could not be (fully) scanned; the scan goes on.
+    pub fn error(&self, path: impl Into<String>, kind: &str, message: impl Into<String>) {
+        let e = ScanError {
+            path: path.into(),
+            kind: kind.to_owned(),
+            message: message.into(),
+        };
+        if self.verbose || !self.quiet && kind != "skipped" {
+            eprintln!("leakscan: warning: {}: {} ({})", e.path, e.message, e.kind);
+        }
+        self.lock().errors.push(e);
+    }
+
+    /// Renders the report, prints the summary and returns the exit code.
+    pub fn finish(self, mut stats: RunStats) -> Result<u8> {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let inner = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        let Inner {
+            mut findings,
+            mut errors,
+            mut dest,
+            suppressed,
+        } = inner;
+        report::sort_findings(&mut findings);
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        stats.elapsed_secs = elapsed;
+        stats.findings = findings.len() as u64;
+        stats.suppressed += suppressed;
+        let n = findings.len();
+        let report = Report {
+            findings,
+            stats,
+            errors,
+        };
+        {
+            let mut w = dest.writer();
+            match self.format {
+                Format::Text => report::write_text(&mut *w, &report, &self.opts),
+                Format::Json => report::write_json(&mut *w, &report, &self.opts),
+                Format::Sarif => report::write_sarif(&mut *w, &report, &self.opts),
+                Format::Jsonl => Ok(()),
+            }
+            .and_then(|_| w.flush())
+            .context("writing the report")?;
+        }
+        if let Dest::File { path, tmp } = dest {
+            tmp.persist(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        if !self.quiet {
+            let s = &report.stats;
+            eprintln!(
+                "leakscan: {} files, {:.1} MB in {:.2}s ({:.0} MB/s); {} findings, {} suppressed, {} skipped, {} errors",
+                s.files,
+                s.bytes as f64 / 1e6,
+                s.elapsed_secs,
+                s.mb_per_sec(),
+                n,
+                s.suppressed,
+                s.skipped,
+                report.errors.len()
+            );
+        }
+        Ok(if n > 0 { self.exit_code } else { 0 })
+    }
+}

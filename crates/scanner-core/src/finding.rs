@@ -1,0 +1,277 @@
+//! What the scanner reports: one [`Finding`] per leaked credential.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How urgent a finding is; orders from `Info` (least) to `Critical` (most).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, not a credential on its own.
+    Info,
+    /// Expired or otherwise unusable credential.
+    Low,
+    /// A credential of unknown reach (e.g. a generic JWT).
+    #[default]
+    Medium,
+    /// A usable credential (unexpired bound token, kubeconfig secret, private key).
+    High,
+    /// A credential that opens a cluster and never expires (or is proven live).
+    Critical,
+}
+
+impl Severity {
+    /// Lower-case name as used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` score (0.0–10.0) for this level.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Info => "0.0",
+            Severity::Low => "3.0",
+            Severity::Medium => "5.5",
+            Severity::High => "8.0",
+            Severity::Critical => "9.5",
+        }
+    }
+
+    /// SARIF `level` for this severity.
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity {other:?} (expected info, low, medium, high or critical)"
+            )),
+        }
+    }
+}
+
+/// A secret value that only shows itself when asked to.
+///
+/// `Debug`, `Display` and `Serialize` all print the redacted form, so a finding can be
+/// logged or serialised without leaking the credential by accident.
+#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a raw secret.
+    pub fn new(raw: impl Into<String>) -> Self {
+        Secret(raw.into())
+    }
+
+    /// The raw secret; call only when the user asked for `--show-secrets`.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A short, non-reversible rendering: a few leading characters and the length.
+    pub fn redacted(&self) -> String {
+        let n = self.0.chars().count();
+        // JWT and PEM prefixes ("eyJhbG", "-----BEGIN") carry no secret bits; short secrets
+        // show nothing at all.
+        let keep = if n >= 24 { 6 } else if n >= 12 { 2 } else { 0 };
+        let head: String = self.0.chars().take(keep).collect();
+        format!("{head}…[REDACTED {n} chars]")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+/// Where in history a finding came from (git scans only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GitInfo {
+    /// Full commit id that introduced the blob at this path.
+    pub commit: String,
+    /// Author name of that commit.
+    pub author_name: String,
+    /// Author e-mail of that commit.
+    pub author_email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+    /// First line of the commit message.
+    pub message: String,
+}
+
+/// Outcome of checking a JWT's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureStatus {
+    /// No key was available to check it.
+    #[default]
+    Unverified,
+    /// A supplied key verified the signature.
+    Valid,
+    /// Keys were tried and none verified it.
+    Invalid,
+}
+
+/// Which kind of token a JWT is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Secret-based service-account token: never expires.
+    LegacyServiceAccount,
+    /// TokenRequest / projected service-account token.
+    BoundServiceAccount,
+    /// Any other JWT.
+    #[default]
+    Other,
+}
+
+/// What a JWT says about itself: whom it authenticates, where, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct TokenInfo {
+    /// Legacy, bound or other.
+    pub kind: TokenKind,
+    /// `iss` claim.
+    pub issuer: Option<String>,
+    /// `sub` claim.
+    pub subject: Option<String>,
+    /// Kubernetes namespace the token belongs to.
+    pub namespace: Option<String>,
+    /// Service account name.
+    pub service_account: Option<String>,
+    /// Service account UID.
+    pub service_account_uid: Option<String>,
+    /// Secret holding a legacy token, or the secret a bound token is bound to.
+    pub secret_name: Option<String>,
+    /// Pod a bound token is bound to.
+    pub pod: Option<String>,
+    /// Node a bound token is bound to.
+    pub node: Option<String>,
+    /// `aud` claim (string or array, normalised to a list).
+    pub audiences: Vec<String>,
+    /// `iat`, RFC 3339.
+    pub issued_at: Option<String>,
+    /// `nbf`, RFC 3339.
+    pub not_before: Option<String>,
+    /// `exp`, RFC 3339; `None` means the token never expires.
+    pub expires_at: Option<String>,
+    /// Whether `exp` lies before the scan's notion of "now".
+    pub expired: bool,
+    /// `kid` header.
+    pub key_id: Option<String>,
+    /// `alg` header.
+    pub algorithm: String,
+    /// Signature check result.
+    pub signature: SignatureStatus,
+}
+
+/// One leaked credential, located in its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable rule id, e.g. `k8s-sa-token-legacy`.
+    pub rule_id: String,
+    /// How urgent it is.
+    pub severity: Severity,
+    /// One-line human description.
+    pub description: String,
+    /// Path relative to the scan root; archive members as `ARCHIVE!/MEMBER`.
+    pub path: String,
+    /// 1-based line of the first byte.
+    pub line: usize,
+    /// 1-based byte column of the first byte.
+    pub column: usize,
+    /// 1-based line of the last byte.
+    pub end_line: usize,
+    /// 1-based byte column just past the last byte (SARIF's exclusive `endColumn`).
+    pub end_column: usize,
+    /// Offset of the first byte from the start of the input.
+    pub byte_offset: u64,
+    /// The credential (serialises redacted).
+    pub secret: Secret,
+    /// Stable id: hash of rule id, secret and path.
+    pub fingerprint: String,
+    /// Decoding steps that revealed it, outermost first; empty when found as is.
+    pub decoded_from: Vec<String>,
+    /// Commit provenance for history scans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+    /// Further commits/paths where the same blob was introduced (history scans).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<GitLocation>,
+    /// Decoded JWT details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenInfo>,
+    /// Source-specific context, e.g. Slack channel, date and poster.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, String>,
+}
+
+/// Another place in history where the same content was introduced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitLocation {
+    /// Path at that commit.
+    pub path: String,
+    /// The commit that introduced it there.
+    pub git: GitInfo,
+}
+
+impl Finding {
+    /// Recomputes [`Finding::fingerprint`] from rule id, secret and path.
+    pub fn refresh_fingerprint(&mut self) {
+        self.fingerprint = fingerprint(&self.rule_id, self.secret.expose(), &self.path);
+    }
+}
+
+/// Stable fingerprint: the first 128 bits of SHA-256 over rule id, secret and path.
+pub fn fingerprint(rule_id: &str, secret: &str, path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [rule_id, secret, path] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,111 @@
+//! Rendering a finished scan: findings plus run statistics and errors.
+//!
+//! Every renderer redacts secrets unless [`ReportOptions::show_secrets`] is set.
+
+mod json;
+mod sarif;
+mod text;
+
+pub use json::{write_json, write_jsonl_finding};
+pub use sarif::write_sarif;
+pub use text::write_text;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+
+/// Output formats the CLI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped, human-readable text.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, streamed while scanning.
+    Jsonl,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+}
+
+/// Something that went wrong with one input; the scan went on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanError {
+    /// The input (path, `ARCHIVE!/MEMBER`, commit:path ...).
+    pub path: String,
+    /// Short machine-readable kind, e.g. `permission-denied`, `too-large`, `corrupt-archive`.
+    pub kind: String,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Counters for one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunStats {
+    /// Inputs scanned (files, archive members, blobs).
+    pub files: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Inputs skipped (binary, too large, excluded ...).
+    pub skipped: u64,
+    /// Wall time in seconds.
+    pub elapsed_secs: f64,
+    /// Findings reported (after suppression).
+    pub findings: u64,
+    /// Findings suppressed by baseline, inline allow or config.
+    pub suppressed: u64,
+    /// Commits walked (git scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
+}
+
+impl RunStats {
+    /// Throughput in MB/s (10^6 bytes), 0 when no time elapsed.
+    pub fn mb_per_sec(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.bytes as f64 / 1e6 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Everything a renderer needs.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Findings in report order.
+    pub findings: Vec<Finding>,
+    /// Run counters.
+    pub stats: RunStats,
+    /// Inputs that could not be (fully) scanned.
+    pub errors: Vec<ScanError>,
+}
+
+/// Knobs shared by all renderers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportOptions {
+    /// Print secrets unredacted.
+    pub show_secrets: bool,
+    /// Use ANSI colour (text format only).
+    pub color: bool,
+}
+
+/// The secret as it should appear in output under `opts`.
+pub(crate) fn shown_secret(f: &Finding, opts: &ReportOptions) -> String {
+    if opts.show_secrets {
+        f.secret.expose().to_string()
+    } else {
+        f.secret.redacted()
+    }
+}
+
+/// Sorts findings into a stable report order: path, line, column, rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.path.as_str(), a.line, a.column, a.rule_id.as_str()).cmp(&(
+            b.path.as_str(),
+            b.line,
+            b.column,
+            b.rule_id.as_str(),
+        ))
+    });
+}

@@ -1,0 +1,142 @@
+//! JWTs: regex confirmation of the three-segment shape, then a real structure check.
+//!
+//! A candidate is a JWT only when its header decodes to a JSON object with an `alg` other
+//! than `none`, its payload decodes to a JSON object, and its signature has a length that
+//! fits the algorithm. Truncated, redacted and placeholder look-alikes fail one of these.
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use regex::bytes::Regex;
+use serde_json::{Map, Value};
+
+use crate::analyse;
+use crate::scanner::Candidate;
+
+/// Longest JWT considered; real service-account tokens are 900–1,500 bytes, but OIDC
+/// tokens with group claims grow much larger.
+const MAX_JWT: usize = 32 * 1024;
+
+fn shape() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // ok: constant pattern.
+    RE.get_or_init(|| {
+        Regex::new(r"^eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{16,}")
+            .expect("JWT regex compiles")
+    })
+}
+
+/// A JWT that passed the structure check.
+#[derive(Debug, Clone)]
+pub(crate) struct Jwt {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub len: usize,
+}
+
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn decode_json_object(seg: &[u8]) -> Option<Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(seg).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// Whether a signature of `len` bytes is plausible for `alg`.
+fn signature_fits(alg: &str, len: usize) -> bool {
+    match alg {
+        "ES256" | "HS512" | "EdDSA" | "ES256K" => len == 64,
+        "ES384" => len == 96,
+        "ES512" => len == 132,
+        "HS256" => len == 32,
+        "HS384" => len == 48,
+        // RSA signatures are as long as the modulus: 1024 to 8192 bits.
+        a if a.starts_with("RS") || a.starts_with("PS") => (128..=1024).contains(&len),
+        _ => len >= 16,
+    }
+}
+
+/// Parses and checks the JWT starting at `start` (which holds `eyJ`).
+pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
+    // Inside a longer base64url run this is not the start of a token.
+    if start > 0 && (is_b64url(data[start - 1]) || data[start - 1] == b'.') {
+        return None;
+    }
+    let window = &data[start..data.len().min(start + MAX_JWT)];
+    let m = shape().find(window)?;
+    let token = &window[..m.end()];
+    // A fourth segment means JWE or something else dotted; not a signed JWT.
+    if window.get(m.end()) == Some(&b'.') && window.get(m.end() + 1).is_some_and(|&b| is_b64url(b))
+    {
+        return None;
+    }
+    let mut parts = token.split(|&b| b == b'.');
+    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
+    let header = decode_json_object(h)?;
+    let alg = header.get("alg")?.as_str()?;
+    if alg.eq_ignore_ascii_case("none") || header.contains_key("enc") {
+        return None;
+    }
+    let claims = decode_json_object(p)?;
+    let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
+    if !signature_fits(alg, sig.len()) {
+        return None;
+    }
+    Some(Jwt {
+        header,
+        claims,
+        len: token.len(),
+    })
+}
+
+/// The finding for a JWT starting at `start`, classified as legacy / bound / other.
+pub(crate) fn at(data: &[u8], start: usize, now: i64) -> Option<Candidate> {
+    let jwt = parse(data, start)?;
+    let (rule_id, info) = analyse::classify(&jwt.header, &jwt.claims, now);
+    let end = start + jwt.len;
+    let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
+    let mut c = Candidate::new(rule_id, start, end, secret);
+    c.token = Some(info);
+    Some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn token(header: &str, payload: &str, sig_len: usize) -> String {
+        format!("{}.{}.{}", b64(header), b64(payload), URL_SAFE_NO_PAD.encode(vec![7u8; sig_len]))
+    }
+
+    #[test]
+    fn accepts_well_formed_and_rejects_look_alikes() {
+        let good = token(r#"{"alg":"RS256","kid":"k"}"#, r#"{"sub":"x"}"#, 256);
+        assert!(parse(good.as_bytes(), 0).is_some());
+        let none = token(r#"{"alg":"none"}"#, r#"{"sub":"x"}"#, 256);
+        assert!(parse(none.as_bytes(), 0).is_none());
+        let short_sig = token(r#"{"alg":"RS256"}"#, r#"{"sub":"x"}"#, 40);
+        assert!(parse(short_sig.as_bytes(), 0).is_none());
+        let truncated = &good[..good.len() / 2];
+        assert!(parse(truncated.as_bytes(), 0).is_none());
+        assert!(parse(b"eyJhbGciOi...", 0).is_none());
+        let not_json = format!("eyJub3Rqc29u.{}.{}", b64("{}"), "A".repeat(40));
+        assert!(parse(not_json.as_bytes(), 0).is_none());
+    }
+
+    #[test]
+    fn long_tokens_are_not_capped() {
+        let payload = format!(r#"{{"sub":"x","groups":["{}"]}}"#, "g".repeat(3000));
+        let t = token(r#"{"alg":"ES256"}"#, &payload, 64);
+        let jwt = parse(t.as_bytes(), 0).unwrap();
+        assert_eq!(jwt.len, t.len());
+    }
+}

@@ -1,0 +1,220 @@
+//! The built-in rules: their stable ids and metadata, and one detector module per family.
+
+pub(crate) mod bootstrap;
+pub(crate) mod dockerconfig;
+pub(crate) mod jwt;
+pub(crate) mod kubeconfig;
+pub(crate) mod pem;
+
+use crate::finding::Severity;
+
+/// Static description of a rule, as listed by `leakscan rules` and in SARIF `tool.driver.rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// Stable id.
+    pub id: &'static str,
+    /// One-line description.
+    pub description: &'static str,
+    /// Severity before per-finding adjustments (expiry, verification).
+    pub severity: Severity,
+    /// What to do about it (SARIF `help.text`).
+    pub help: &'static str,
+}
+
+/// Legacy Secret-based service-account token.
+pub const K8S_SA_TOKEN_LEGACY: &str = "k8s-sa-token-legacy";
+/// Bound (TokenRequest / projected) service-account token.
+pub const K8S_SA_TOKEN_BOUND: &str = "k8s-sa-token-bound";
+/// kubeadm bootstrap token.
+pub const K8S_BOOTSTRAP_TOKEN: &str = "k8s-bootstrap-token";
+/// Static bearer token of a kubeconfig user.
+pub const KUBECONFIG_TOKEN: &str = "kubeconfig-token";
+/// Client key of a kubeconfig user.
+pub const KUBECONFIG_CLIENT_KEY: &str = "kubeconfig-client-key";
+/// OIDC auth-provider secret of a kubeconfig user.
+pub const KUBECONFIG_OIDC_TOKEN: &str = "kubeconfig-oidc-token";
+/// Basic-auth password of a kubeconfig user.
+pub const KUBECONFIG_PASSWORD: &str = "kubeconfig-password";
+/// Registry credentials in a dockerconfigjson Secret.
+pub const K8S_DOCKERCONFIGJSON: &str = "k8s-dockerconfigjson";
+/// Any other valid JWT.
+pub const JWT: &str = "jwt";
+/// PEM private key.
+pub const PRIVATE_KEY: &str = "private-key";
+
+/// Every built-in rule, in the order `leakscan rules` lists them.
+pub const BUILTIN_RULES: &[RuleInfo] = &[
+    RuleInfo {
+        id: K8S_SA_TOKEN_LEGACY,
+        description: "Kubernetes legacy service-account token (Secret-based, never expires)",
+        severity: Severity::Critical,
+        help: "Delete the Secret that holds this token (kubectl delete secret -n NAMESPACE SECRET) to revoke it, then purge it from where it leaked. Legacy tokens never expire.",
+    },
+    RuleInfo {
+        id: K8S_SA_TOKEN_BOUND,
+        description: "Kubernetes bound service-account token (TokenRequest / projected)",
+        severity: Severity::High,
+        help: "Valid until it expires: delete the bound object (pod or secret) to invalidate it early, or rotate the service-account signing key.",
+    },
+    RuleInfo {
+        id: K8S_BOOTSTRAP_TOKEN,
+        description: "kubeadm bootstrap token (lets a machine join the cluster)",
+        severity: Severity::High,
+        help: "Delete it with kubeadm token delete TOKEN_ID (or delete the bootstrap-token-ID Secret in kube-system).",
+    },
+    RuleInfo {
+        id: KUBECONFIG_TOKEN,
+        description: "Static bearer token of a kubeconfig user",
+        severity: Severity::High,
+        help: "Remove the token from the static token file / identity provider that issued it and distribute a new kubeconfig.",
+    },
+    RuleInfo {
+        id: KUBECONFIG_CLIENT_KEY,
+        description: "Client certificate private key of a kubeconfig user",
+        severity: Severity::High,
+        help: "Client certificates cannot be revoked in Kubernetes: remove the user's RBAC bindings, and rotate the cluster CA if the identity is privileged (e.g. system:masters).",
+    },
+    RuleInfo {
+        id: KUBECONFIG_OIDC_TOKEN,
+        description: "OIDC id-token, refresh-token or client-secret of a kubeconfig auth-provider",
+        severity: Severity::High,
+        help: "Revoke the refresh token / rotate the client secret at the identity provider.",
+    },
+    RuleInfo {
+        id: KUBECONFIG_PASSWORD,
+        description: "Basic-auth password of a kubeconfig user",
+        severity: Severity::High,
+        help: "Change the password at the authenticating proxy or webhook; basic auth was removed from kube-apiserver in 1.19.",
+    },
+    RuleInfo {
+        id: K8S_DOCKERCONFIGJSON,
+        description: "Container registry credentials in a kubernetes.io/dockerconfigjson Secret",
+        severity: Severity::High,
+        help: "Rotate the registry password or access token and update the pull secret.",
+    },
+    RuleInfo {
+        id: JWT,
+        description: "JSON Web Token (not a Kubernetes service-account token)",
+        severity: Severity::Medium,
+        help: "Find the issuer from the iss claim and revoke the token or rotate its signing key.",
+    },
+    RuleInfo {
+        id: PRIVATE_KEY,
+        description: "PEM private key",
+        severity: Severity::High,
+        help: "Treat the key as compromised: replace it and revoke any certificate issued for it.",
+    },
+];
+
+/// Looks up a built-in rule by id.
+pub fn builtin(id: &str) -> Option<&'static RuleInfo> {
+    BUILTIN_RULES.iter().find(|r| r.id == id)
+}
+
+/// Values that stand in for a secret rather than being one: redaction markers, template
+/// variables, angle-bracket placeholders, runs of one character, well-known dummies.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    if v.len() < 4
+        || lower.contains("redacted")
+        || v == "DATA+OMITTED"
+        || (v.starts_with('<') && v.ends_with('>'))
+        || v.contains("${")
+        || v.contains("$(")
+        || v.contains("{{")
+        || v.starts_with('$')
+        || v.contains("...")
+        || v.contains('…')
+    {
+        return true;
+    }
+    let first = v.as_bytes()[0];
+    if v.bytes().all(|b| b == first) {
+        return true;
+    }
+    matches!(
+        lower.as_str(),
+        "null" | "none" | "true" | "false" | "changeme" | "password" | "secret" | "example"
+            | "your-token" | "your_token" | "token" | "xxxx" | "placeholder" | "notasecret"
+    )
+}
+
+/// A YAML or JSON scalar value: its span in the buffer and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Value<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub text: &'a str,
+}
+
+/// Reads the value after a key that ends at `key_end` (the byte after the key name, i.e.
+/// at `:` for YAML or at the closing `"` for JSON). Single-line values only.
+pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> {
+    let line_end = memchr::memchr(b'\n', &data[key_end..]).map_or(data.len(), |p| key_end + p);
+    let mut i = key_end;
+    if data.get(i) == Some(&b'"') {
+        i += 1;
+    }
+    while i < line_end && matches!(data[i], b' ' | b'\t') {
+        i += 1;
+    }
+    if data.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while i < line_end && matches!(data[i], b' ' | b'\t') {
+        i += 1;
+    }
+    if i >= line_end {
+        return None;
+    }
+    let (start, end) = match data[i] {
+        q @ (b'"' | b'\'') => {
+            let mut j = i + 1;
+            while j < line_end && !(data[j] == q && data[j - 1] != b'\\') {
+                j += 1;
+            }
+            if j >= line_end {
+                return None;
+            }
+            (i + 1, j)
+        }
+        _ => {
+            let mut j = i;
+            while j < line_end && !matches!(data[j], b',' | b'}' | b'\r') {
+                // A YAML comment starts at " #".
+                if data[j] == b'#' && j > i && data[j - 1] == b' ' {
+                    break;
+                }
+                j += 1;
+            }
+            while j > i && data[j - 1].is_ascii_whitespace() {
+                j -= 1;
+            }
+            (i, j)
+        }
+    };
+    let text = std::str::from_utf8(&data[start..end]).ok()?;
+    Some(Value { start, end, text })
+}
+
+/// Walks back from `pos` over key characters (`[A-Za-z0-9_.-]`) to where the key starts.
+pub(crate) fn key_start(data: &[u8], pos: usize) -> usize {
+    let mut s = pos;
+    while s > 0 && (data[s - 1].is_ascii_alphanumeric() || matches!(data[s - 1], b'-' | b'_' | b'.'))
+    {
+        s -= 1;
+    }
+    s
+}
+
+/// Walks forward from `pos` over key characters to where the key ends.
+pub(crate) fn key_end(data: &[u8], pos: usize) -> usize {
+    let mut e = pos;
+    while e < data.len() && (data[e].is_ascii_alphanumeric() || matches!(data[e], b'-' | b'_' | b'.'))
+    {
+        e += 1;
+    }
+    e
+}

@@ -1,0 +1,609 @@
+//! Prefilter hits → candidate windows → rules → findings.
+//!
+//! The scanner never does I/O except reading from a reader it is handed; sources decide
+//! what to feed it. One [`Scanner`] is built once and shared by all threads.
+
+use std::io::{self, Read};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::analyse;
+use crate::decode::{self, Decoded, Step};
+use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
+use crate::location::LineIndex;
+use crate::origin::Origin;
+use crate::prefilter::{Prefilter, Trigger};
+use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, pem};
+use crate::sink::Sink;
+
+/// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
+/// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
+/// one chunk is found whole in exactly that chunk.
+pub const CHUNK_OVERLAP: usize = 128 * 1024;
+const DEFAULT_CHUNK: usize = 8 * 1024 * 1024;
+/// How many encodings deep the scanner looks (e.g. base64 inside a JSON string inside base64).
+const MAX_DEPTH: usize = 3;
+/// Decoded bytes one scan call may produce in total; keeps decoding linear in the input.
+const DECODE_BUDGET: usize = 8 * 1024 * 1024;
+/// Longest encoded run the scanner decodes at once.
+const MAX_RUN: usize = 1024 * 1024;
+
+/// A confirmed credential in the coordinates of the buffer a rule looked at.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub rule_id: &'static str,
+    pub start: usize,
+    pub end: usize,
+    pub secret: String,
+    pub token: Option<TokenInfo>,
+    /// Decoding the rule itself did (e.g. base64 of `client-key-data`).
+    pub steps: Vec<Step>,
+    /// Overrides the rule's description (e.g. names the registry).
+    pub description: Option<String>,
+}
+
+impl Candidate {
+    pub(crate) fn new(rule_id: &'static str, start: usize, end: usize, secret: String) -> Self {
+        Candidate {
+            rule_id,
+            start,
+            end,
+            secret,
+            token: None,
+            steps: Vec::new(),
+            description: None,
+        }
+    }
+}
+
+/// Builds a [`Scanner`].
+#[derive(Debug, Clone, Default)]
+pub struct ScannerBuilder {
+    now: Option<i64>,
+    chunk_size: Option<usize>,
+}
+
+impl ScannerBuilder {
+    /// Fixes "now" (Unix seconds) for expiry checks, for reproducible runs.
+    pub fn now(mut self, unix_secs: i64) -> Self {
+        self.now = Some(unix_secs);
+        self
+    }
+
+    /// Fixes "now" from an RFC 3339 timestamp.
+    pub fn now_rfc3339(self, ts: &str) -> crate::Result<Self> {
+        let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| crate::Error::Time(ts.to_owned()))?;
+        Ok(self.now(t.unix_timestamp()))
+    }
+
+    /// Chunk size for [`Scanner::scan_reader`] (at least `2 * CHUNK_OVERLAP`).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = Some(bytes.max(2 * CHUNK_OVERLAP));
+        self
+    }
+
+    /// Compiles the rules into a scanner.
+    pub fn build(self) -> crate::Result<Scanner> {
+        let prefilter = Prefilter::new(&[]).map_err(|e| crate::Error::Rule {
+            id: "prefilter".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Scanner {
+            prefilter,
+            now: self.now,
+            chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
+        })
+    }
+}
+
+/// The compiled rule set. Cheap to share: `Send + Sync`, scan from any number of threads.
+pub struct Scanner {
+    prefilter: Prefilter,
+    now: Option<i64>,
+    chunk_size: usize,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("now", &self.now)
+            .field("chunk_size", &self.chunk_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner::new()
+    }
+}
+
+/// A buffer being scanned: the input itself, or text decoded from it.
+struct Layer<'a> {
+    data: &'a [u8],
+    steps: Vec<Step>,
+    parent: Option<(&'a Decoded, &'a Layer<'a>)>,
+}
+
+impl Layer<'_> {
+    /// Maps an offset in this layer to an offset in the original input.
+    fn to_input(&self, off: usize) -> usize {
+        match self.parent {
+            None => off,
+            Some((decoded, parent)) => parent.to_input(decoded.map(off)),
+        }
+    }
+}
+
+/// A candidate mapped to input coordinates.
+struct Raw {
+    rule_id: &'static str,
+    start: usize,
+    end: usize,
+    secret: String,
+    token: Option<TokenInfo>,
+    steps: Vec<Step>,
+    description: Option<String>,
+}
+
+struct State {
+    now: i64,
+    budget: usize,
+    out: Vec<Raw>,
+}
+
+impl Scanner {
+    /// A scanner with the built-in rules and the current time.
+    pub fn new() -> Scanner {
+        // ok: the built-in keyword set is fixed and tested to compile.
+        ScannerBuilder::default().build().expect("built-in rules compile")
+    }
+
+    /// Starts configuring a scanner.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    fn now(&self) -> i64 {
+        self.now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        })
+    }
+
+    /// Scans one in-memory input and returns its findings in input order.
+    pub fn scan_bytes(&self, data: &[u8], origin: &Origin) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.scan_bytes_with(data, origin, &mut out);
+        out
+    }
+
+    /// Scans one in-memory input, handing each finding to `sink` in input order.
+    pub fn scan_bytes_with(&self, data: &[u8], origin: &Origin, sink: &mut dyn Sink) {
+        self.scan_chunk(data, origin, 0, 0, 0..data.len(), sink);
+    }
+
+    /// Scans a stream in bounded memory: chunks of the configured size that overlap by
+    /// [`CHUNK_OVERLAP`], so a credential crossing a chunk boundary is found once, with its
+    /// true line number. Returns the number of bytes read.
+    pub fn scan_reader<R: Read>(
+        &self,
+        mut reader: R,
+        origin: &Origin,
+        sink: &mut dyn Sink,
+    ) -> io::Result<u64> {
+        let half = CHUNK_OVERLAP / 2;
+        let mut buf: Vec<u8> = Vec::with_capacity(self.chunk_size + CHUNK_OVERLAP);
+        let mut base_offset: u64 = 0;
+        let mut base_line: usize = 0;
+        let mut first = true;
+        let mut total: u64 = 0;
+        loop {
+            let target = buf.len() + self.chunk_size;
+            let mut eof = false;
+            while buf.len() < target {
+                let start = buf.len();
+                buf.resize(target, 0);
+                match reader.read(&mut buf[start..]) {
+                    Ok(0) => {
+                        buf.truncate(start);
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        buf.truncate(start + n);
+                        total += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                    Err(e) => {
+                        buf.truncate(start);
+                        // Scan what arrived before the error, then report it.
+                        let own_start = if first { 0 } else { half.min(buf.len()) };
+                        self.scan_chunk(&buf, origin, base_offset, base_line, own_start..buf.len(), sink);
+                        return Err(e);
+                    }
+                }
+            }
+            let own_start = if first { 0 } else { half.min(buf.len()) };
+            let own_end = if eof { buf.len() } else { buf.len() - half };
+            self.scan_chunk(&buf, origin, base_offset, base_line, own_start..own_end, sink);
+            if eof {
+                return Ok(total);
+            }
+            let drop = buf.len() - CHUNK_OVERLAP;
+            base_line += memchr::memchr_iter(b'\n', &buf[..drop]).count();
+            base_offset += drop as u64;
+            buf.drain(..drop);
+            first = false;
+        }
+    }
+
+    /// Scans `data` (which starts at `base_offset` / after `base_line` newlines of the whole
+    /// input) and reports findings that start inside `own`.
+    fn scan_chunk(
+        &self,
+        data: &[u8],
+        origin: &Origin,
+        base_offset: u64,
+        base_line: usize,
+        own: std::ops::Range<usize>,
+        sink: &mut dyn Sink,
+    ) {
+        let mut state = State {
+            now: self.now(),
+            budget: DECODE_BUDGET,
+            out: Vec::new(),
+        };
+        let top = Layer {
+            data,
+            steps: Vec::new(),
+            parent: None,
+        };
+        self.scan_layer(&mut state, &top, 0);
+        if state.out.is_empty() {
+            return;
+        }
+        let mut raws = state.out;
+        raws.retain(|r| own.contains(&r.start));
+        raws.sort_by(|a, b| (a.start, a.rule_id, &a.secret).cmp(&(b.start, b.rule_id, &b.secret)));
+        raws.dedup_by(|a, b| a.start == b.start && a.rule_id == b.rule_id && a.secret == b.secret);
+        let mut lines = LineIndex::new(data);
+        for r in raws {
+            let (line, column) = lines.locate(r.start);
+            let (end_line, end_column) = lines.locate(r.end.max(r.start + 1));
+            let info = rules::builtin(r.rule_id);
+            let severity = analyse::severity_for(r.rule_id, r.token.as_ref());
+            let description = r
+                .description
+                .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
+            sink.finding(Finding {
+                fingerprint: fingerprint(r.rule_id, &r.secret, &origin.path),
+                rule_id: r.rule_id.to_owned(),
+                severity,
+                description,
+                path: origin.path.clone(),
+                line: base_line + line,
+                column,
+                end_line: base_line + end_line,
+                end_column,
+                byte_offset: base_offset + r.start as u64,
+                secret: Secret::new(r.secret),
+                decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
+                git: origin.git.clone(),
+                also_in: Vec::new(),
+                token: r.token,
+                context: origin.context.clone(),
+            });
+        }
+    }
+
+    fn emit(&self, state: &mut State, layer: &Layer<'_>, c: Candidate) {
+        let start = layer.to_input(c.start);
+        let end = if c.end > c.start {
+            layer.to_input(c.end - 1) + 1
+        } else {
+            start + 1
+        };
+        let mut steps = layer.steps.clone();
+        steps.extend(c.steps);
+        state.out.push(Raw {
+            rule_id: c.rule_id,
+            start,
+            end: end.max(start + 1),
+            secret: c.secret,
+            token: c.token,
+            steps,
+            description: c.description,
+        });
+    }
+
+    /// Scans decoded text as a child layer, within the depth and byte budgets.
+    fn rescan(
+        &self,
+        state: &mut State,
+        parent: &Layer<'_>,
+        depth: usize,
+        decoded: Decoded,
+        step: Step,
+    ) {
+        if depth + 1 > MAX_DEPTH || decoded.bytes.len() > state.budget || decoded.bytes.is_empty()
+        {
+            return;
+        }
+        state.budget -= decoded.bytes.len();
+        let mut steps = parent.steps.clone();
+        steps.push(step);
+        let child = Layer {
+            data: &decoded.bytes,
+            steps,
+            parent: Some((&decoded, parent)),
+        };
+        self.scan_layer(state, &child, depth + 1);
+    }
+
+    fn scan_layer(&self, state: &mut State, layer: &Layer<'_>, depth: usize) {
+        let data = layer.data;
+        let mut consumed = 0usize;
+        for hit in self.prefilter.hits(data) {
+            if hit.start < consumed {
+                continue;
+            }
+            match hit.trigger {
+                Trigger::Jwt => {
+                    if let Some(c) = jwt::at(data, hit.start, state.now) {
+                        consumed = c.end;
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::Base64 => {
+                    let run = decode_run(data, hit.start);
+                    consumed = consumed.max(run.end);
+                    if let Some((decoded, pre)) = decode_encoded_run(&data[run.clone()], run.start) {
+                        self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
+                    }
+                }
+                Trigger::Pem => {
+                    if let Some(c) = pem::at(data, hit.start) {
+                        consumed = c.end;
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::PercentPem => {
+                    let end = data[hit.start..]
+                        .iter()
+                        .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b'<' | b'>'))
+                        .map_or(data.len(), |p| hit.start + p)
+                        .min(hit.start + MAX_RUN);
+                    consumed = end;
+                    let mut d = decode::unescape_percent(&data[hit.start..end]);
+                    shift(&mut d, hit.start);
+                    self.rescan(state, layer, depth, d, Step::Percent);
+                }
+                Trigger::KubeconfigKey => {
+                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now) {
+                        consumed = c.end;
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::Kubeadm => {
+                    for c in bootstrap::kubeadm_line(data, hit.start) {
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::BootstrapSecret => {
+                    if let Some(c) = bootstrap::token_secret(data, hit.start, hit.end) {
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::DockerConfig => {
+                    if let Some((cands, end)) = dockerconfig::at(data, hit.end) {
+                        consumed = end;
+                        for c in cands {
+                            self.emit(state, layer, c);
+                        }
+                    }
+                }
+                Trigger::JsonEscapedYaml => {
+                    if let Some(range) = enclosing_json_string(data, hit.start) {
+                        consumed = range.end;
+                        let mut d = decode::unescape_json(&data[range.clone()]);
+                        shift(&mut d, range.start);
+                        self.rescan(state, layer, depth, d, Step::JsonEscape);
+                    }
+                }
+                Trigger::Custom(_) => {}
+            }
+        }
+    }
+
+    /// Rescans base64 that first needed JSON or percent unescaping, recording every step.
+    fn rescan_steps(
+        &self,
+        state: &mut State,
+        layer: &Layer<'_>,
+        depth: usize,
+        decoded: Decoded,
+        pre: Option<(Decoded, Step)>,
+        step: Step,
+    ) {
+        match pre {
+            None => self.rescan(state, layer, depth, decoded, step),
+            Some((unescaped, pre_step)) => {
+                // Budget the intermediate layer too, then scan the base64 output beneath it.
+                if depth + 2 > MAX_DEPTH || unescaped.bytes.len() > state.budget {
+                    return;
+                }
+                state.budget -= unescaped.bytes.len();
+                let mut steps = layer.steps.clone();
+                steps.push(pre_step);
+                let mid = Layer {
+                    data: &unescaped.bytes,
+                    steps,
+                    parent: Some((&unescaped, layer)),
+                };
+                self.rescan(state, &mid, depth + 1, decoded, step);
+            }
+        }
+    }
+}
+
+/// Shifts a decoded map so it refers to offsets of the enclosing buffer.
+fn shift(d: &mut Decoded, by: usize) {
+    for o in &mut d.origin {
+        *o += by as u32;
+    }
+}
+
+/// Escapes that may sit inside an encoded base64 run: JSON `\/`, `\u002F`/`\u002B`, and
+/// percent `%2F`, `%2B`, `%3D`.
+fn escape_len(data: &[u8], i: usize) -> usize {
+    let rest = &data[i..];
+    if rest.starts_with(b"\\/") {
+        2
+    } else if rest.len() >= 6
+        && rest.starts_with(b"\\u002")
+        && matches!(rest[5], b'F' | b'f' | b'B' | b'b' | b'D' | b'd')
+    {
+        6
+    } else if rest.len() >= 3
+        && rest[0] == b'%'
+        && matches!(
+            (rest[1], rest[2].to_ascii_uppercase()),
+            (b'2', b'F') | (b'2', b'B') | (b'3', b'D')
+        )
+    {
+        3
+    } else {
+        0
+    }
+}
+
+/// The maximal base64 run around `hit`, following wrapped lines (a line that holds only
+/// base64 continues the run) and the escapes of [`escape_len`].
+fn decode_run(data: &[u8], hit: usize) -> std::ops::Range<usize> {
+    let mut start = hit;
+    while start > 0 && hit - start < MAX_RUN {
+        let b = data[start - 1];
+        if decode::is_base64_char(b) {
+            start -= 1;
+        } else if b == b'/' && start >= 2 && data[start - 2] == b'\\' {
+            start -= 2;
+        } else {
+            break;
+        }
+    }
+    let mut end = hit;
+    let limit = (hit + MAX_RUN).min(data.len());
+    while end < limit {
+        let b = data[end];
+        if decode::is_base64_char(b) || b == b'=' {
+            end += 1;
+            continue;
+        }
+        let e = escape_len(data, end);
+        if e > 0 {
+            end += e;
+            continue;
+        }
+        // A line break followed by indentation and a line of nothing but base64 continues
+        // the run (YAML block scalars, `base64` wrapping at 76 columns).
+        if b == b'\n' || b == b'\r' {
+            let mut j = end;
+            while j < limit && matches!(data[j], b'\n' | b'\r' | b' ' | b'\t') {
+                j += 1;
+            }
+            let line_end = memchr::memchr(b'\n', &data[j..limit]).map_or(limit, |p| j + p);
+            let line = data[j..line_end].strip_suffix(b"\r").unwrap_or(&data[j..line_end]);
+            if !line.is_empty()
+                && line.iter().all(|&c| decode::is_base64_char(c) || c == b'=')
+                && end - start >= 40
+            {
+                end = j;
+                continue;
+            }
+        }
+        break;
+    }
+    start..end
+}
+
+/// Decodes a run found by [`decode_run`]; returns the base64 output and, when the run held
+/// escapes, the unescaped intermediate with its step.
+fn decode_encoded_run(run: &[u8], at: usize) -> Option<(Decoded, Option<(Decoded, Step)>)> {
+    let has_json = memchr::memchr(b'\\', run).is_some();
+    let has_pct = memchr::memchr(b'%', run).is_some();
+    if !has_json && !has_pct {
+        let mut d = decode::decode_base64(run)?;
+        shift(&mut d, at);
+        return Some((d, None));
+    }
+    let (mut mid, step) = if has_json {
+        (decode::unescape_json(run), Step::JsonEscape)
+    } else {
+        (decode::unescape_percent(run), Step::Percent)
+    };
+    shift(&mut mid, at);
+    let d = decode::decode_base64(&mid.bytes)?;
+    Some((d, Some((mid, step))))
+}
+
+/// The JSON string literal (contents, without quotes) that contains `pos`, if any: found by
+/// walking back to an unescaped `"` and forward to the next one.
+fn enclosing_json_string(data: &[u8], pos: usize) -> Option<std::ops::Range<usize>> {
+    let lo = pos.saturating_sub(MAX_RUN);
+    let mut i = pos;
+    let start = loop {
+        if i <= lo {
+            return None;
+        }
+        i -= 1;
+        match data[i] {
+            b'"' if !escaped(data, i) => break i + 1,
+            b'\n' => return None,
+            _ => {}
+        }
+    };
+    let hi = (pos + MAX_RUN).min(data.len());
+    let mut j = pos;
+    while j < hi {
+        match data[j] {
+            b'"' if !escaped(data, j) => return Some(start..j),
+            b'\n' => return None,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// True when the byte at `i` is preceded by an odd number of backslashes.
+fn escaped(data: &[u8], i: usize) -> bool {
+    data[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_run_follows_wrapped_lines_but_not_yaml_keys() {
+        let text = b"token: >-\n  QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n  QkJC\nkind: Secret\n";
+        let hit = 12;
+        let r = decode_run(text, hit);
+        assert_eq!(&text[r.start..r.start + 4], b"QUFB");
+        assert!(text[r.clone()].ends_with(b"QkJC"));
+    }
+
+    #[test]
+    fn json_string_bounds() {
+        let text = br#"{"a": "x\"y\nusers:\n", "b": 1}"#;
+        let r = enclosing_json_string(text, 12).unwrap();
+        assert_eq!(&text[r], br#"x\"y\nusers:\n"#);
+    }
+
+    #[test]
+    fn scanner_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Scanner>();
+    }
+}

@@ -1,0 +1,16 @@
+//! Sources turn inputs (file trees, archives, Slack exports, git history) into bytes with an
+//! [`Origin`](crate::Origin) for the scanner. They never detect anything themselves.
+
+/// What a source reports back while it runs; implemented by the CLI (and by library users).
+///
+/// Must be `Sync`: sources call it from worker threads.
+pub trait Events: Sync {
+    /// A finding, as soon as it is made.
+    fn finding(&self, finding: crate::Finding);
+    /// An input that could not be (fully) scanned: unreadable, corrupt, too large, a
+    /// hostile archive member. `kind` is short and machine-readable (`permission-denied`,
+    /// `too-large`, `binary`, `corrupt-archive`, `zip-bomb`, `missing-object` ...).
+    fn error(&self, path: &str, kind: &str, message: &str);
+    /// One input scanned completely (`bytes` long); drives progress and stats.
+    fn scanned(&self, path: &str, bytes: u64);
+}
