@@ -6,9 +6,11 @@
 /// answer and counts newlines forward from there; nothing is precomputed per byte.
 pub(crate) struct LineIndex<'a> {
     data: &'a [u8],
-    /// Line number (0-based count of newlines) before `pos`.
+    /// Line number (0-based count of newlines) before `cached_pos`.
     cached_pos: usize,
     cached_line: usize,
+    /// Start of the line holding `cached_pos`: long lines are not rescanned per finding.
+    cached_line_start: usize,
 }
 
 impl<'a> LineIndex<'a> {
@@ -17,6 +19,7 @@ impl<'a> LineIndex<'a> {
             data,
             cached_pos: 0,
             cached_line: 0,
+            cached_line_start: 0,
         }
     }
 
@@ -26,11 +29,15 @@ impl<'a> LineIndex<'a> {
         if offset < self.cached_pos {
             self.cached_pos = 0;
             self.cached_line = 0;
+            self.cached_line_start = 0;
         }
-        self.cached_line += memchr::memchr_iter(b'\n', &self.data[self.cached_pos..offset]).count();
+        let gap = &self.data[self.cached_pos..offset];
+        self.cached_line += memchr::memchr_iter(b'\n', gap).count();
+        if let Some(p) = memchr::memrchr(b'\n', gap) {
+            self.cached_line_start = self.cached_pos + p + 1;
+        }
         self.cached_pos = offset;
-        let line_start = memchr::memrchr(b'\n', &self.data[..offset]).map_or(0, |p| p + 1);
-        (self.cached_line + 1, offset - line_start + 1)
+        (self.cached_line + 1, offset - self.cached_line_start + 1)
     }
 }
 

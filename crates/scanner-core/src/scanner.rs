@@ -357,7 +357,10 @@ impl Scanner {
                     }
                 }
                 Trigger::Base64 => {
-                    let run = decode_run(data, hit.start);
+                    if state.budget == 0 {
+                        continue;
+                    }
+                    let run = decode_run(data, hit.start, consumed);
                     consumed = consumed.max(run.end);
                     if let Some((decoded, pre)) = decode_encoded_run(&data[run.clone()], run.start) {
                         self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
@@ -405,7 +408,7 @@ impl Scanner {
                     }
                 }
                 Trigger::JsonEscapedYaml => {
-                    if let Some(range) = enclosing_json_string(data, hit.start) {
+                    if let Some(range) = enclosing_json_string(data, hit.start, consumed) {
                         consumed = range.end;
                         let mut d = decode::unescape_json(&data[range.clone()]);
                         shift(&mut d, range.start);
@@ -480,14 +483,15 @@ fn escape_len(data: &[u8], i: usize) -> usize {
 }
 
 /// The maximal base64 run around `hit`, following wrapped lines (a line that holds only
-/// base64 continues the run) and the escapes of [`escape_len`].
-fn decode_run(data: &[u8], hit: usize) -> std::ops::Range<usize> {
+/// base64 continues the run) and the escapes of [`escape_len`]. It never reaches back
+/// before `floor` (the end of the previous run), so every byte is walked at most twice.
+fn decode_run(data: &[u8], hit: usize, floor: usize) -> std::ops::Range<usize> {
     let mut start = hit;
-    while start > 0 && hit - start < MAX_RUN {
+    while start > floor && hit - start < MAX_RUN {
         let b = data[start - 1];
         if decode::is_base64_char(b) {
             start -= 1;
-        } else if b == b'/' && start >= 2 && data[start - 2] == b'\\' {
+        } else if b == b'/' && start >= floor + 2 && data[start - 2] == b'\\' {
             start -= 2;
         } else {
             break;
@@ -549,9 +553,13 @@ fn decode_encoded_run(run: &[u8], at: usize) -> Option<(Decoded, Option<(Decoded
 }
 
 /// The JSON string literal (contents, without quotes) that contains `pos`, if any: found by
-/// walking back to an unescaped `"` and forward to the next one.
-fn enclosing_json_string(data: &[u8], pos: usize) -> Option<std::ops::Range<usize>> {
-    let lo = pos.saturating_sub(MAX_RUN);
+/// walking back (not before `floor`) to an unescaped `"` and forward to the next one.
+fn enclosing_json_string(
+    data: &[u8],
+    pos: usize,
+    floor: usize,
+) -> Option<std::ops::Range<usize>> {
+    let lo = pos.saturating_sub(MAX_RUN).max(floor);
     let mut i = pos;
     let start = loop {
         if i <= lo {
@@ -589,7 +597,7 @@ mod tests {
     fn decode_run_follows_wrapped_lines_but_not_yaml_keys() {
         let text = b"token: >-\n  QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n  QkJC\nkind: Secret\n";
         let hit = 12;
-        let r = decode_run(text, hit);
+        let r = decode_run(text, hit, 0);
         assert_eq!(&text[r.start..r.start + 4], b"QUFB");
         assert!(text[r.clone()].ends_with(b"QkJC"));
     }
@@ -597,7 +605,7 @@ mod tests {
     #[test]
     fn json_string_bounds() {
         let text = br#"{"a": "x\"y\nusers:\n", "b": 1}"#;
-        let r = enclosing_json_string(text, 12).unwrap();
+        let r = enclosing_json_string(text, 12, 0).unwrap();
         assert_eq!(&text[r], br#"x\"y\nusers:\n"#);
     }
 

@@ -26,10 +26,12 @@ fn token_re() -> &'static Regex {
 
 /// Bootstrap tokens on the (backslash-continued) `kubeadm` command line holding `hit`.
 pub(crate) fn kubeadm_line(data: &[u8], hit: usize) -> Vec<Candidate> {
-    let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |p| p + 1);
+    let Some(start) = rules::line_start(data, hit) else {
+        return Vec::new();
+    };
     let mut end = hit;
     for _ in 0..8 {
-        end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |p| end + p);
+        end = rules::line_end(data, end);
         let line = data[start..end].trim_ascii_end();
         if line.ends_with(b"\\") && end < data.len() {
             end += 1;

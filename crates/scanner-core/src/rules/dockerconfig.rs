@@ -34,7 +34,7 @@ fn block_scalar(data: &[u8], line_end: usize, indent: usize) -> Option<(usize, u
 pub(crate) fn at(data: &[u8], key_end: usize) -> Option<(Vec<Candidate>, usize)> {
     let v = value_after_key(data, key_end)?;
     let (start, end, is_block) = if matches!(v.text, "|" | "|-" | "|+" | ">" | ">-") {
-        let line_start = memchr::memrchr(b'\n', &data[..key_end]).map_or(0, |p| p + 1);
+        let line_start = rules::line_start(data, key_end)?;
         let indent = data[line_start..].iter().take_while(|&&b| b == b' ').count();
         let (s, e) = block_scalar(data, v.end, indent)?;
         (s, e, true)

@@ -48,7 +48,9 @@ fn yaml_parent(data: &[u8], line_start: usize, indent: usize) -> Option<(&[u8], 
 
 /// Enclosing keys of `pos` in YAML, innermost first (up to two).
 fn yaml_ancestors(data: &[u8], key_pos: usize) -> Vec<&[u8]> {
-    let line_start = memchr::memrchr(b'\n', &data[..key_pos]).map_or(0, |p| p + 1);
+    let Some(line_start) = rules::line_start(data, key_pos) else {
+        return Vec::new();
+    };
     let indent = key_pos - line_start;
     let mut out = Vec::new();
     let (mut ls, mut ind) = (line_start, indent);
@@ -127,7 +129,7 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
         json_ancestors(data, ks - 1)
     } else {
         // YAML keys sit at the start of their line (after indentation or "- ").
-        let line_start = memchr::memrchr(b'\n', &data[..ks]).map_or(0, |p| p + 1);
+        let line_start = rules::line_start(data, ks)?;
         let lead = &data[line_start..ks];
         if !lead.iter().all(|&b| matches!(b, b' ' | b'-')) {
             return None;

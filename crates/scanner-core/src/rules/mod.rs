@@ -111,6 +111,26 @@ pub fn builtin(id: &str) -> Option<&'static RuleInfo> {
     BUILTIN_RULES.iter().find(|r| r.id == id)
 }
 
+/// How far rules look for the start or end of a line; beyond it a "line" is data, not text
+/// a person wrote, and bounding it keeps every hit's cost constant on single-line giants.
+pub(crate) const MAX_LINE: usize = 64 * 1024;
+
+/// Start of the line holding `pos`, or `None` when it lies more than [`MAX_LINE`] back.
+pub(crate) fn line_start(data: &[u8], pos: usize) -> Option<usize> {
+    let lo = pos.saturating_sub(MAX_LINE);
+    match memchr::memrchr(b'\n', &data[lo..pos]) {
+        Some(p) => Some(lo + p + 1),
+        None if lo == 0 => Some(0),
+        None => None,
+    }
+}
+
+/// End of the line holding `pos` (the `\n` or end of data), at most [`MAX_LINE`] ahead.
+pub(crate) fn line_end(data: &[u8], pos: usize) -> usize {
+    let hi = (pos + MAX_LINE).min(data.len());
+    memchr::memchr(b'\n', &data[pos..hi]).map_or(hi, |p| pos + p)
+}
+
 /// Values that stand in for a secret rather than being one: redaction markers, template
 /// variables, angle-bracket placeholders, runs of one character, well-known dummies.
 pub(crate) fn is_placeholder(value: &str) -> bool {
@@ -151,7 +171,7 @@ pub(crate) struct Value<'a> {
 /// Reads the value after a key that ends at `key_end` (the byte after the key name, i.e.
 /// at `:` for YAML or at the closing `"` for JSON). Single-line values only.
 pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> {
-    let line_end = memchr::memchr(b'\n', &data[key_end..]).map_or(data.len(), |p| key_end + p);
+    let line_end = line_end(data, key_end);
     let mut i = key_end;
     if data.get(i) == Some(&b'"') {
         i += 1;
