@@ -9,10 +9,18 @@
 //! ```
 //! use scanner_core::{Origin, Scanner};
 //!
+//! // Build once (rule compilation is sub-millisecond); the scanner is Send + Sync.
 //! let scanner = Scanner::new();
-//! let text = b"password: hunter2\n"; // not in a kubeconfig user: no finding
-//! let findings = scanner.scan_bytes(text, &Origin::path("notes.txt"));
-//! assert!(findings.is_empty());
+//! let kubeconfig = b"users:\n- name: ops\n  user:\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\n";
+//! let findings = scanner.scan_bytes(kubeconfig, &Origin::path("ops.kubeconfig"));
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].rule_id, "kubeconfig-token");
+//! assert_eq!((findings[0].line, findings[0].column), (4, 12));
+//! // Secrets print redacted unless you ask for them.
+//! assert!(!findings[0].secret.to_string().contains("0a5c8e1b"));
+//!
+//! // The same word outside a kubeconfig user is not a finding.
+//! assert!(scanner.scan_bytes(b"password: hunter2\n", &Origin::path("notes.txt")).is_empty());
 //! ```
 
 #![warn(missing_docs)]

@@ -68,6 +68,12 @@ pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
         return None;
     }
     let window = &data[start..data.len().min(start + MAX_JWT)];
+    // Most `eyJ` hits in ordinary text are base64 JSON blobs with no second segment; a plain
+    // loop rejects them before the regex is asked.
+    let dot = window.iter().position(|&b| !is_b64url(b))?;
+    if !window[dot..].starts_with(b".eyJ") {
+        return None;
+    }
     let m = shape().find(window)?;
     let token = &window[..m.end()];
     // A fourth segment means JWE or something else dotted; not a signed JWT.

@@ -123,15 +123,27 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
         rules::key_end(data, hit_end)
     };
     let key = &data[ks..ke];
+    // Cheapest checks first: most hits are `token:` / `password` outside any kubeconfig.
+    if !matches!(
+        key,
+        b"token" | b"password" | b"client-key-data" | b"id-token" | b"refresh-token" | b"client-secret"
+    ) {
+        return None;
+    }
     let json = ks > 0 && data[ks - 1] == b'"';
     let value = value_after_key(data, ke)?;
+    let text = value.text;
+    if is_placeholder(text) {
+        return None;
+    }
     let ancestors = if json {
         json_ancestors(data, ks - 1)
     } else {
         // YAML keys sit at the start of their line (after indentation or "- ").
         let line_start = rules::line_start(data, ks)?;
         let lead = &data[line_start..ks];
-        if !lead.iter().all(|&b| matches!(b, b' ' | b'-')) {
+        if lead.is_empty() || !lead.iter().all(|&b| matches!(b, b' ' | b'-')) {
+            // A top-level key has no enclosing `user:`.
             return None;
         }
         yaml_ancestors(data, ks)
@@ -141,10 +153,6 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
     let in_user = parent == Some(b"user".as_slice());
     let in_auth_provider =
         parent == Some(b"config".as_slice()) && grandparent == Some(b"auth-provider".as_slice());
-    let text = value.text;
-    if is_placeholder(text) {
-        return None;
-    }
     let mut c = match key {
         b"token" if in_user => {
             // A JWT is reported by the JWT rule, with its claims.
