@@ -1,6 +1,8 @@
 //! Sources turn inputs (file trees, archives, Slack exports, git history) into bytes with an
 //! [`Origin`](crate::Origin) for the scanner. They never detect anything themselves.
 
+pub mod git;
+
 /// What a source reports back while it runs; implemented by the CLI (and by library users).
 ///
 /// Must be `Sync`: sources call it from worker threads.
