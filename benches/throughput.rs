@@ -12,7 +12,10 @@ use scanner_core::{Origin, Scanner};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -28,7 +31,14 @@ fn ordinary(size: usize) -> Vec<u8> {
     let mut r = Lcg(42);
     let mut out = String::with_capacity(size + 4096);
     let levels = ["INFO", "DEBUG", "WARN", "ERROR", "INFO", "INFO"];
-    let comps = ["api", "worker", "scheduler", "payments", "ingress-nginx", "cert-manager"];
+    let comps = [
+        "api",
+        "worker",
+        "scheduler",
+        "payments",
+        "ingress-nginx",
+        "cert-manager",
+    ];
     let msgs = [
         "request completed",
         "reconciling object",
@@ -56,7 +66,7 @@ fn ordinary(size: usize) -> Vec<u8> {
                 r.pick(&comps), r.pick(&comps), r.next() % 5 + 1, r.pick(&comps), r.next() % 9, r.next() % 20
             )),
         }
-        if n % 200_000 == 0 {
+        if n.is_multiple_of(200_000) {
             out.push_str(&format!("Authorization: Bearer {TOKEN}\n"));
         }
     }
@@ -72,23 +82,34 @@ fn lookalikes(size: usize) -> Vec<u8> {
         match r.next() % 3 {
             0 => out.push_str("cursor=eyJwYWdlIjoyLCJzaXplIjo1MH0 next=eyJwYWdlIjozfQ\n"),
             1 => out.push_str("token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.truncated\n"),
-            _ => out.push_str(&format!("state={:x} eyJhbGciOi...REDACTED seen\n", r.next())),
+            _ => out.push_str(&format!(
+                "state={:x} eyJhbGciOi...REDACTED seen\n",
+                r.next()
+            )),
         }
     }
     out.into_bytes()
 }
 
 fn bench(c: &mut Criterion) {
-    let mib: usize = std::env::var("LEAKSCAN_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: usize = std::env::var("LEAKSCAN_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let scanner = Scanner::new();
     let origin = Origin::path("bench");
     let mut g = c.benchmark_group("scan_bytes");
     g.sample_size(10);
-    for (name, data) in [("ordinary", ordinary(mib << 20)), ("eyJ-lookalikes", lookalikes(mib << 20))] {
+    for (name, data) in [
+        ("ordinary", ordinary(mib << 20)),
+        ("eyJ-lookalikes", lookalikes(mib << 20)),
+    ] {
         g.throughput(Throughput::Bytes(data.len() as u64));
-        g.bench_with_input(BenchmarkId::new(name, format!("{mib}MiB")), &data, |b, d| {
-            b.iter(|| black_box(scanner.scan_bytes(d, &origin)))
-        });
+        g.bench_with_input(
+            BenchmarkId::new(name, format!("{mib}MiB")),
+            &data,
+            |b, d| b.iter(|| black_box(scanner.scan_bytes(d, &origin))),
+        );
     }
     g.finish();
     c.bench_function("build_scanner", |b| b.iter(|| black_box(Scanner::new())));

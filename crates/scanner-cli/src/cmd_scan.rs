@@ -48,7 +48,9 @@ fn walk(scanner: &Scanner, reporter: &Reporter, path: &Path, stats: &mut RunStat
     if path.is_dir() {
         let entries = match std::fs::read_dir(path) {
             Ok(e) => e,
-            Err(e) => return reporter.error(path.display().to_string(), "read-error", e.to_string()),
+            Err(e) => {
+                return reporter.error(path.display().to_string(), "read-error", e.to_string())
+            }
         };
         let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();

@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { scanner_cli::main_entry() }
+fn main() -> std::process::ExitCode {
+    scanner_cli::main_entry()
+}

@@ -126,7 +126,8 @@ impl Reporter {
         if self.format == Format::Jsonl {
             let opts = self.opts;
             let mut w = inner.dest.writer();
-            if let Err(e) = report::write_jsonl_finding(&mut *w, &f, &opts).and_then(|_| w.flush()) {
+            if let Err(e) = report::write_jsonl_finding(&mut *w, &f, &opts).and_then(|_| w.flush())
+            {
                 eprintln!("leakscan: warning: writing a finding: {e}");
             }
         }

@@ -21,21 +21,42 @@ fn testdata(rel: &str) -> String {
 
 #[test]
 fn findings_exit_1_and_json_is_the_default_off_a_terminal() {
-    let out = leakscan(&["scan", "--now", "2025-01-01T00:00:00Z", &testdata("shell/bash_history")]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = leakscan(&[
+        "scan",
+        "--now",
+        "2025-01-01T00:00:00Z",
+        &testdata("shell/bash_history"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &doc["findings"][0];
     assert_eq!(f["rule_id"], "k8s-sa-token-legacy");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(3), Some(36)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(3), Some(36))
+    );
     assert_eq!(f["token"]["namespace"], "kube-system");
     assert!(f["secret"].as_str().unwrap().contains("REDACTED"));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("eyJpc3Mi"), "payload leaked");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("eyJpc3Mi"),
+        "payload leaked"
+    );
 }
 
 #[test]
 fn clean_input_exits_0_and_exit_code_is_configurable() {
     let out = leakscan(&["scan", &testdata("negatives")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = leakscan(&["scan", "--exit-code", "42", "-q", &testdata("env/app.env")]);
     assert_eq!(out.status.code(), Some(42));
     assert!(out.stderr.is_empty(), "--quiet prints nothing on stderr");
@@ -43,7 +64,10 @@ fn clean_input_exits_0_and_exit_code_is_configurable() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(leakscan(&["scan", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(
+        leakscan(&["scan", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
     assert_eq!(leakscan(&["frobnicate"]).status.code(), Some(2));
     let out = leakscan(&["scan", "--now", "yesterday", &testdata("env")]);
     assert_eq!(out.status.code(), Some(2));
@@ -55,7 +79,12 @@ fn output_file_sarif_and_show_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let sarif = dir.path().join("out.sarif");
     let out = leakscan(&[
-        "scan", "-f", "sarif", "--show-secrets", "-o", sarif.to_str().unwrap(),
+        "scan",
+        "-f",
+        "sarif",
+        "--show-secrets",
+        "-o",
+        sarif.to_str().unwrap(),
         &testdata("manifests/bootstrap-token.yaml"),
     ]);
     assert_eq!(out.status.code(), Some(1));
@@ -63,15 +92,28 @@ fn output_file_sarif_and_show_secrets() {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     let res = &doc["runs"][0]["results"][0];
     assert_eq!(res["ruleId"], "k8s-bootstrap-token");
-    assert!(res["message"]["text"].as_str().unwrap().contains("h3n8c1.r7t2y9u4i1o6p3a5"));
+    assert!(res["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("h3n8c1.r7t2y9u4i1o6p3a5"));
     // Only the report is left behind: the temporary file was renamed into place.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("out.sarif")]);
 }
 
 #[test]
 fn stdin_and_jsonl_streaming() {
-    let tok = common::bound_token("ci", "runner", "runner-0", "https://kubernetes.default.svc", 1_900_000_000, 3600);
+    let tok = common::bound_token(
+        "ci",
+        "runner",
+        "runner-0",
+        "https://kubernetes.default.svc",
+        1_900_000_000,
+        3600,
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakscan"))
         .args(["scan", "-f", "jsonl", "--now", "2025-01-01T00:00:00Z", "-"])
         .stdin(Stdio::piped())
@@ -88,11 +130,17 @@ fn stdin_and_jsonl_streaming() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["rule_id"], "k8s-sa-token-bound");
     assert_eq!(lines[0]["path"], "-");
-    assert_eq!((lines[0]["line"].as_u64(), lines[0]["column"].as_u64()), (Some(2), Some(32)));
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[0]["column"].as_u64()),
+        (Some(2), Some(32))
+    );
     assert_eq!(lines[0]["token"]["pod"], "runner-0");
     assert_eq!(lines[0]["token"]["expired"], false);
 }
@@ -100,9 +148,21 @@ fn stdin_and_jsonl_streaming() {
 #[test]
 fn min_severity_filters() {
     // The CI log holds an expired (low) token and a bootstrap token (high).
-    let out = leakscan(&["scan", "--now", "2025-01-01T00:00:00Z", "--min-severity", "high", &testdata("logs/ci-build.log")]);
+    let out = leakscan(&[
+        "scan",
+        "--now",
+        "2025-01-01T00:00:00Z",
+        "--min-severity",
+        "high",
+        &testdata("logs/ci-build.log"),
+    ]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["k8s-bootstrap-token"]);
 }
 
@@ -112,9 +172,16 @@ fn rules_lists_every_rule_id() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     for id in [
-        "k8s-sa-token-legacy", "k8s-sa-token-bound", "k8s-bootstrap-token", "kubeconfig-token",
-        "kubeconfig-client-key", "kubeconfig-oidc-token", "kubeconfig-password",
-        "k8s-dockerconfigjson", "jwt", "private-key",
+        "k8s-sa-token-legacy",
+        "k8s-sa-token-bound",
+        "k8s-bootstrap-token",
+        "kubeconfig-token",
+        "kubeconfig-client-key",
+        "kubeconfig-oidc-token",
+        "kubeconfig-password",
+        "k8s-dockerconfigjson",
+        "jwt",
+        "private-key",
     ] {
         assert!(text.contains(id), "{id} missing from `leakscan rules`");
     }

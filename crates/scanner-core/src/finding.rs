@@ -103,7 +103,13 @@ impl Secret {
         let n = self.0.chars().count();
         // JWT and PEM prefixes ("eyJhbG", "-----BEGIN") carry no secret bits; short secrets
         // show nothing at all.
-        let keep = if n >= 24 { 6 } else if n >= 12 { 2 } else { 0 };
+        let keep = if n >= 24 {
+            6
+        } else if n >= 12 {
+            2
+        } else {
+            0
+        };
         let head: String = self.0.chars().take(keep).collect();
         format!("{head}…[REDACTED {n} chars]")
     }

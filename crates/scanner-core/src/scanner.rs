@@ -156,7 +156,9 @@ impl Scanner {
     /// A scanner with the built-in rules and the current time.
     pub fn new() -> Scanner {
         // ok: the built-in keyword set is fixed and tested to compile.
-        ScannerBuilder::default().build().expect("built-in rules compile")
+        ScannerBuilder::default()
+            .build()
+            .expect("built-in rules compile")
     }
 
     /// Starts configuring a scanner.
@@ -220,14 +222,28 @@ impl Scanner {
                         buf.truncate(start);
                         // Scan what arrived before the error, then report it.
                         let own_start = if first { 0 } else { half.min(buf.len()) };
-                        self.scan_chunk(&buf, origin, base_offset, base_line, own_start..buf.len(), sink);
+                        self.scan_chunk(
+                            &buf,
+                            origin,
+                            base_offset,
+                            base_line,
+                            own_start..buf.len(),
+                            sink,
+                        );
                         return Err(e);
                     }
                 }
             }
             let own_start = if first { 0 } else { half.min(buf.len()) };
             let own_end = if eof { buf.len() } else { buf.len() - half };
-            self.scan_chunk(&buf, origin, base_offset, base_line, own_start..own_end, sink);
+            self.scan_chunk(
+                &buf,
+                origin,
+                base_offset,
+                base_line,
+                own_start..own_end,
+                sink,
+            );
             if eof {
                 return Ok(total);
             }
@@ -327,8 +343,7 @@ impl Scanner {
         decoded: Decoded,
         step: Step,
     ) {
-        if depth + 1 > MAX_DEPTH || decoded.bytes.len() > state.budget || decoded.bytes.is_empty()
-        {
+        if depth + 1 > MAX_DEPTH || decoded.bytes.len() > state.budget || decoded.bytes.is_empty() {
             return;
         }
         state.budget -= decoded.bytes.len();
@@ -362,7 +377,8 @@ impl Scanner {
                     }
                     let run = decode_run(data, hit.start, consumed);
                     consumed = consumed.max(run.end);
-                    if let Some((decoded, pre)) = decode_encoded_run(&data[run.clone()], run.start) {
+                    if let Some((decoded, pre)) = decode_encoded_run(&data[run.clone()], run.start)
+                    {
                         self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
                     }
                 }
@@ -375,7 +391,10 @@ impl Scanner {
                 Trigger::PercentPem => {
                     let end = data[hit.start..]
                         .iter()
-                        .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b'<' | b'>'))
+                        .position(|&b| {
+                            b.is_ascii_whitespace()
+                                || matches!(b, b'"' | b'\'' | b'&' | b'<' | b'>')
+                        })
                         .map_or(data.len(), |p| hit.start + p)
                         .min(hit.start + MAX_RUN);
                     consumed = end;
@@ -518,7 +537,9 @@ fn decode_run(data: &[u8], hit: usize, floor: usize) -> std::ops::Range<usize> {
                 j += 1;
             }
             let line_end = memchr::memchr(b'\n', &data[j..limit]).map_or(limit, |p| j + p);
-            let line = data[j..line_end].strip_suffix(b"\r").unwrap_or(&data[j..line_end]);
+            let line = data[j..line_end]
+                .strip_suffix(b"\r")
+                .unwrap_or(&data[j..line_end]);
             if !line.is_empty()
                 && line.iter().all(|&c| decode::is_base64_char(c) || c == b'=')
                 && end - start >= 40
@@ -554,11 +575,7 @@ fn decode_encoded_run(run: &[u8], at: usize) -> Option<(Decoded, Option<(Decoded
 
 /// The JSON string literal (contents, without quotes) that contains `pos`, if any: found by
 /// walking back (not before `floor`) to an unescaped `"` and forward to the next one.
-fn enclosing_json_string(
-    data: &[u8],
-    pos: usize,
-    floor: usize,
-) -> Option<std::ops::Range<usize>> {
+fn enclosing_json_string(data: &[u8], pos: usize, floor: usize) -> Option<std::ops::Range<usize>> {
     let lo = pos.saturating_sub(MAX_RUN).max(floor);
     let mut i = pos;
     let start = loop {
@@ -595,7 +612,8 @@ mod tests {
 
     #[test]
     fn decode_run_follows_wrapped_lines_but_not_yaml_keys() {
-        let text = b"token: >-\n  QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n  QkJC\nkind: Secret\n";
+        let text =
+            b"token: >-\n  QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n  QkJC\nkind: Secret\n";
         let hit = 12;
         let r = decode_run(text, hit, 0);
         assert_eq!(&text[r.start..r.start + 4], b"QUFB");

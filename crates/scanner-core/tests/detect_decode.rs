@@ -43,7 +43,10 @@ fn base64_inside_a_json_string_with_escaped_slashes() {
     assert_eq!(f[0].rule_id, "k8s-sa-token-legacy");
     assert_eq!(f[0].decoded_from, vec!["json_escape", "base64"]);
     assert_eq!(f[0].secret.expose(), tok);
-    assert_eq!(f[0].token.as_ref().unwrap().namespace.as_deref(), Some("team-a"));
+    assert_eq!(
+        f[0].token.as_ref().unwrap().namespace.as_deref(),
+        Some("team-a")
+    );
 }
 
 #[test]
@@ -52,12 +55,17 @@ fn percent_encoded_base64() {
     let b = b64_kubeconfig_with_specials(&tok);
     let url = format!(
         "GET /hook?data={} HTTP/1.1\n",
-        b.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+        b.replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
     );
     let f = scan(&url);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].decoded_from, vec!["percent", "base64"]);
-    assert_eq!(f[0].token.as_ref().unwrap().namespace.as_deref(), Some("team-b"));
+    assert_eq!(
+        f[0].token.as_ref().unwrap().namespace.as_deref(),
+        Some("team-b")
+    );
 }
 
 #[test]
@@ -65,7 +73,8 @@ fn double_base64_whole_kubeconfig_in_a_secret() {
     // A Secret that stores a whole kubeconfig: base64(kubeconfig), where the kubeconfig's
     // user token is itself a JWT. Also url-safe alphabet without padding.
     let tok = common::legacy_token("kube-system", "admin", "admin-token-q");
-    let kc = format!("apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: {tok}\n");
+    let kc =
+        format!("apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: {tok}\n");
     let text = format!("data:\n  kubeconfig: {}\n", URL_SAFE_NO_PAD.encode(&kc));
     let f = scan(&text);
     assert_eq!(f.len(), 1, "{f:?}");
@@ -116,7 +125,14 @@ fn decoding_is_bounded_on_hostile_input() {
 
 #[test]
 fn a_1000_plus_character_token_is_found_whole() {
-    let mut claims = common::bound_claims("p", "s", "pod", "https://issuer.example", 1_800_000_000, 3600);
+    let mut claims = common::bound_claims(
+        "p",
+        "s",
+        "pod",
+        "https://issuer.example",
+        1_800_000_000,
+        3600,
+    );
     claims["extra"] = serde_json::json!("x".repeat(600));
     let tok = common::sign_rs256("kid", &claims);
     assert!(tok.len() > 1000);
@@ -148,15 +164,29 @@ fn tokens_straddling_chunk_boundaries_are_found_once_with_true_lines() {
             .scan_reader(text.as_bytes(), &Origin::path("big.log"), &mut found)
             .unwrap();
         assert_eq!(n as usize, text.len());
-        assert_eq!(found.len(), 2, "shift {shift}: {:?}", found.iter().map(|f| f.line).collect::<Vec<_>>());
+        assert_eq!(
+            found.len(),
+            2,
+            "shift {shift}: {:?}",
+            found.iter().map(|f| f.line).collect::<Vec<_>>()
+        );
         assert_eq!((found[0].line, found[0].column), (lines_before + 1, 7));
-        assert_eq!(found[0].byte_offset as usize, text.find("token=").unwrap() + 6);
+        assert_eq!(
+            found[0].byte_offset as usize,
+            text.find("token=").unwrap() + 6
+        );
         assert_eq!(found[1].line, lines_before + 5002);
         // Same as scanning it whole.
         let whole = scanner.scan_bytes(text.as_bytes(), &Origin::path("big.log"));
         assert_eq!(
-            whole.iter().map(|f| (f.line, f.column, f.byte_offset)).collect::<Vec<_>>(),
-            found.iter().map(|f| (f.line, f.column, f.byte_offset)).collect::<Vec<_>>()
+            whole
+                .iter()
+                .map(|f| (f.line, f.column, f.byte_offset))
+                .collect::<Vec<_>>(),
+            found
+                .iter()
+                .map(|f| (f.line, f.column, f.byte_offset))
+                .collect::<Vec<_>>()
         );
     }
 }

@@ -9,7 +9,9 @@ use scanner_core::{Finding, Origin, Scanner, Severity, TokenKind};
 const NOW: i64 = 1_735_689_600;
 
 fn scan(rel: &str) -> Vec<Finding> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let scanner = Scanner::builder().now(NOW).build().unwrap();
     scanner.scan_bytes(&bytes, &Origin::path(rel))
@@ -17,7 +19,9 @@ fn scan(rel: &str) -> Vec<Finding> {
 
 /// (rule id, line, column) of each finding, for compact assertions.
 fn positions(f: &[Finding]) -> Vec<(&str, usize, usize)> {
-    f.iter().map(|f| (f.rule_id.as_str(), f.line, f.column)).collect()
+    f.iter()
+        .map(|f| (f.rule_id.as_str(), f.line, f.column))
+        .collect()
 }
 
 #[test]
@@ -41,7 +45,10 @@ fn kubeconfig_users_every_credential_kind() {
     assert_eq!(sa.kind, TokenKind::LegacyServiceAccount);
     assert_eq!(sa.namespace.as_deref(), Some("kube-system"));
     assert_eq!(sa.service_account.as_deref(), Some("cluster-admin-sa"));
-    assert_eq!(sa.secret_name.as_deref(), Some("cluster-admin-sa-token-7x9kq"));
+    assert_eq!(
+        sa.secret_name.as_deref(),
+        Some("cluster-admin-sa-token-7x9kq")
+    );
     assert_eq!(sa.key_id.as_deref(), Some(""));
     assert_eq!(sa.expires_at, None);
     assert_eq!(f[1].severity, Severity::Critical);
@@ -65,11 +72,17 @@ fn secret_manifest_token_is_decoded_from_base64() {
     assert_eq!(positions(&f), vec![("k8s-sa-token-legacy", 6, 10)]);
     assert_eq!(f[0].decoded_from, vec!["base64"]);
     let t = f[0].token.as_ref().unwrap();
-    assert_eq!((t.namespace.as_deref(), t.service_account.as_deref()), (Some("ci"), Some("deployer")));
+    assert_eq!(
+        (t.namespace.as_deref(), t.service_account.as_deref()),
+        (Some("ci"), Some("deployer"))
+    );
     assert_eq!(t.secret_name.as_deref(), Some("deployer-token-m4n8z"));
     assert_eq!(t.issuer.as_deref(), Some("kubernetes/serviceaccount"));
     // The decoded secret is the JWT itself, not its base64.
-    assert!(f[0].secret.expose().starts_with("eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9."));
+    assert!(f[0]
+        .secret
+        .expose()
+        .starts_with("eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9."));
 }
 
 #[test]
@@ -77,7 +90,10 @@ fn wrapped_base64_block_scalar() {
     let f = scan("manifests/monitoring-token-wrapped.yaml");
     assert_eq!(positions(&f), vec![("k8s-sa-token-legacy", 5, 7)]);
     assert_eq!(f[0].end_line, 20, "the finding spans all 16 wrapped lines");
-    assert_eq!(f[0].token.as_ref().unwrap().namespace.as_deref(), Some("monitoring"));
+    assert_eq!(
+        f[0].token.as_ref().unwrap().namespace.as_deref(),
+        Some("monitoring")
+    );
 }
 
 #[test]
@@ -85,7 +101,10 @@ fn secret_list_json_dockerconfig_and_bootstrap() {
     let f = scan("manifests/secrets.json");
     assert_eq!(
         positions(&f),
-        vec![("k8s-dockerconfigjson", 7, 31), ("k8s-bootstrap-token", 21, 26)]
+        vec![
+            ("k8s-dockerconfigjson", 7, 31),
+            ("k8s-bootstrap-token", 21, 26)
+        ]
     );
     assert_eq!(f[0].secret.expose(), "hT9vQ2xL7mZ4wK8pR3sN6yB1");
     assert!(f[0].description.contains("harbor.example.com"));
@@ -105,7 +124,10 @@ fn bootstrap_token_string_data() {
 fn registry_pull_secret_string_data() {
     let f = scan("manifests/registry-pull-secret.yaml");
     assert_eq!(positions(&f), vec![("k8s-dockerconfigjson", 9, 67)]);
-    assert_eq!(f[0].secret.expose(), "ghp_R8mK2xT5vQ9wL3nB7yP4cF6hJ1dS0aZgE2uI");
+    assert_eq!(
+        f[0].secret.expose(),
+        "ghp_R8mK2xT5vQ9wL3nB7yP4cF6hJ1dS0aZgE2uI"
+    );
 }
 
 #[test]
@@ -113,7 +135,10 @@ fn ci_log_bearer_token_and_kubeadm_join() {
     let f = scan("logs/ci-build.log");
     assert_eq!(
         positions(&f),
-        vec![("k8s-sa-token-bound", 3, 156), ("k8s-bootstrap-token", 5, 76)]
+        vec![
+            ("k8s-sa-token-bound", 3, 156),
+            ("k8s-bootstrap-token", 5, 76)
+        ]
     );
     let t = f[0].token.as_ref().unwrap();
     assert_eq!(t.kind, TokenKind::BoundServiceAccount);
@@ -121,7 +146,10 @@ fn ci_log_bearer_token_and_kubeadm_join() {
     assert_eq!(t.service_account.as_deref(), Some("api"));
     assert_eq!(t.pod.as_deref(), Some("api-7d9f8b6c5-x2x7q"));
     assert_eq!(t.node.as_deref(), Some("ip-10-0-1-17.ec2.internal"));
-    assert_eq!(t.audiences, vec!["https://kubernetes.default.svc.cluster.local"]);
+    assert_eq!(
+        t.audiences,
+        vec!["https://kubernetes.default.svc.cluster.local"]
+    );
     assert_eq!(t.issued_at.as_deref(), Some("2024-03-12T10:15:00Z"));
     assert_eq!(t.expires_at.as_deref(), Some("2024-03-12T11:15:07Z"));
     assert!(t.expired);
@@ -140,9 +168,16 @@ fn kubectl_describe_output() {
 #[test]
 fn env_file_bound_eks_token_and_other_jwt() {
     let f = scan("env/app.env");
-    assert_eq!(positions(&f), vec![("k8s-sa-token-bound", 4, 12), ("jwt", 5, 20)]);
+    assert_eq!(
+        positions(&f),
+        vec![("k8s-sa-token-bound", 4, 12), ("jwt", 5, 20)]
+    );
     let t = f[0].token.as_ref().unwrap();
-    assert!(t.issuer.as_deref().unwrap().starts_with("https://oidc.eks."));
+    assert!(t
+        .issuer
+        .as_deref()
+        .unwrap()
+        .starts_with("https://oidc.eks."));
     assert!(!t.expired);
     assert_eq!(f[0].severity, Severity::High);
     assert_eq!(f[1].token.as_ref().unwrap().algorithm, "ES256");
@@ -154,14 +189,20 @@ fn shell_history_curl_and_kubectl_flag() {
     let f = scan("shell/bash_history");
     assert_eq!(
         positions(&f),
-        vec![("k8s-sa-token-legacy", 3, 36), ("k8s-sa-token-legacy", 4, 17)]
+        vec![
+            ("k8s-sa-token-legacy", 3, 36),
+            ("k8s-sa-token-legacy", 4, 17)
+        ]
     );
 }
 
 #[test]
 fn source_file_token_and_json_escaped_private_key() {
     let f = scan("src/deploy_client.py");
-    assert_eq!(positions(&f), vec![("k8s-sa-token-legacy", 7, 6), ("private-key", 9, 16)]);
+    assert_eq!(
+        positions(&f),
+        vec![("k8s-sa-token-legacy", 7, 6), ("private-key", 9, 16)]
+    );
     assert_eq!(f[1].decoded_from, vec!["json_escape"]);
 }
 

@@ -41,19 +41,44 @@ fn b64_wrapped(s: &str, indent: &str) -> String {
 fn fake_ca() -> String {
     // Looks like a CA bundle; it is a certificate, not a key, so it is never a finding.
     let body = STANDARD.encode((0..700u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>());
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 #[test]
 #[ignore = "regenerates committed fixtures"]
 fn generate() {
-    let legacy_admin = common::legacy_token("kube-system", "cluster-admin-sa", "cluster-admin-sa-token-7x9kq");
+    let legacy_admin = common::legacy_token(
+        "kube-system",
+        "cluster-admin-sa",
+        "cluster-admin-sa-token-7x9kq",
+    );
     let legacy_ci = common::legacy_token("ci", "deployer", "deployer-token-m4n8z");
     let legacy_mon = common::legacy_token("monitoring", "prometheus", "prometheus-token-2bq7d");
     // Bound tokens: one expired (issued 2024-03-12, 1 h), one valid until 2036.
-    let bound_expired = common::bound_token("payments", "api", "api-7d9f8b6c5-x2x7q", "https://kubernetes.default.svc.cluster.local", 1_710_238_500, 3607);
-    let bound_eks = common::bound_token("prod", "web", "web-5c7d9-abcde", "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1D3E8F7A9B2C4D6E8F0A1B3C5D7E9F", 1_763_000_000, 315_360_000);
+    let bound_expired = common::bound_token(
+        "payments",
+        "api",
+        "api-7d9f8b6c5-x2x7q",
+        "https://kubernetes.default.svc.cluster.local",
+        1_710_238_500,
+        3607,
+    );
+    let bound_eks = common::bound_token(
+        "prod",
+        "web",
+        "web-5c7d9-abcde",
+        "https://oidc.eks.eu-west-1.amazonaws.com/id/5C1D3E8F7A9B2C4D6E8F0A1B3C5D7E9F",
+        1_763_000_000,
+        315_360_000,
+    );
     let oidc_id = common::sign_raw(
         r#"{"alg":"RS256","kid":"6f7254101f56e41cf35c9926de84a2d552b4c6f1"}"#,
         &json!({"aud": "kubernetes", "email": "alice@example.com", "email_verified": true, "exp": 1_710_242_100i64, "groups": ["platform-admins"], "iat": 1_710_238_500, "iss": "https://dex.example.com", "sub": "CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs"}),
@@ -64,8 +89,10 @@ fn generate() {
     let client_key = common::keys().rsa.private_pem.clone();
     let ec_key = common::keys().ec.private_pem.clone();
 
-    write("kubeconfig/admin.kubeconfig", &format!(
-"apiVersion: v1
+    write(
+        "kubeconfig/admin.kubeconfig",
+        &format!(
+            "apiVersion: v1
 kind: Config
 clusters:
 - cluster:
@@ -104,10 +131,16 @@ users:
         idp-issuer-url: https://dex.example.com
         refresh-token: ChlrdW9ic2VxZmZ3N2lka3VnZ2Nna2R5bXR3EhlqbnFlNmV0ZXd2ZDZqcGRsNmJnYm5xbXA1
       name: oidc
-", ca = b64(&fake_ca()), cert = b64(&fake_ca()), key = b64(&client_key)));
+",
+            ca = b64(&fake_ca()),
+            cert = b64(&fake_ca()),
+            key = b64(&client_key)
+        ),
+    );
 
-    write("kubeconfig/config-view.yaml",
-"# kubectl config view (secrets elided by kubectl): no findings expected
+    write(
+        "kubeconfig/config-view.yaml",
+        "# kubectl config view (secrets elided by kubectl): no findings expected
 apiVersion: v1
 clusters:
 - cluster:
@@ -130,10 +163,13 @@ users:
 - name: ci
   user:
     token: REDACTED
-");
+",
+    );
 
-    write("manifests/sa-token-secret.yaml", &format!(
-"# kubectl get secret deployer-token-m4n8z -n ci -o yaml
+    write(
+        "manifests/sa-token-secret.yaml",
+        &format!(
+            "# kubectl get secret deployer-token-m4n8z -n ci -o yaml
 apiVersion: v1
 data:
   ca.crt: {ca}
@@ -148,19 +184,31 @@ metadata:
   name: deployer-token-m4n8z
   namespace: ci
 type: kubernetes.io/service-account-token
-", ca = b64(&fake_ca()), ns = b64("ci"), tok = b64(&legacy_ci)));
+",
+            ca = b64(&fake_ca()),
+            ns = b64("ci"),
+            tok = b64(&legacy_ci)
+        ),
+    );
 
-    write("manifests/monitoring-token-wrapped.yaml", &format!(
-"# a token pasted into a Helm values file, base64-wrapped at 76 columns
+    write(
+        "manifests/monitoring-token-wrapped.yaml",
+        &format!(
+            "# a token pasted into a Helm values file, base64-wrapped at 76 columns
 prometheus:
   remoteRead:
     bearerToken: >-
 {wrapped}
   retention: 15d
-", wrapped = b64_wrapped(&legacy_mon, "      ")));
+",
+            wrapped = b64_wrapped(&legacy_mon, "      ")
+        ),
+    );
 
     let docker_auth = b64("robot$ci-pull:hT9vQ2xL7mZ4wK8pR3sN6yB1");
-    let dockercfg = format!(r#"{{"auths":{{"harbor.example.com":{{"username":"robot$ci-pull","password":"hT9vQ2xL7mZ4wK8pR3sN6yB1","auth":"{docker_auth}"}}}}}}"#);
+    let dockercfg = format!(
+        r#"{{"auths":{{"harbor.example.com":{{"username":"robot$ci-pull","password":"hT9vQ2xL7mZ4wK8pR3sN6yB1","auth":"{docker_auth}"}}}}}}"#
+    );
     let secrets = json!({
         "apiVersion": "v1",
         "kind": "List",
@@ -175,10 +223,14 @@ prometheus:
                       "usage-bootstrap-authentication": b64("true"), "usage-bootstrap-signing": b64("true")}},
         ]
     });
-    write("manifests/secrets.json", &(serde_json::to_string_pretty(&secrets).unwrap() + "\n"));
+    write(
+        "manifests/secrets.json",
+        &(serde_json::to_string_pretty(&secrets).unwrap() + "\n"),
+    );
 
-    write("manifests/bootstrap-token.yaml",
-"apiVersion: v1
+    write(
+        "manifests/bootstrap-token.yaml",
+        "apiVersion: v1
 kind: Secret
 metadata:
   name: bootstrap-token-h3n8c1
@@ -191,7 +243,8 @@ stringData:
   usage-bootstrap-authentication: \"true\"
   usage-bootstrap-signing: \"true\"
   auth-extra-groups: system:bootstrappers:worker
-");
+",
+    );
 
     write("manifests/registry-pull-secret.yaml",
 "apiVersion: v1
@@ -217,8 +270,10 @@ stringData:
 2024-03-12T10:15:12.432Z [deploy] deployment \"api\" successfully rolled out
 "));
 
-    write("describe/kubectl-describe-secret.txt", &format!(
-"Name:         prometheus-token-2bq7d
+    write(
+        "describe/kubectl-describe-secret.txt",
+        &format!(
+            "Name:         prometheus-token-2bq7d
 Namespace:    monitoring
 Labels:       <none>
 Annotations:  kubernetes.io/service-account.name: prometheus
@@ -231,16 +286,22 @@ Data
 ca.crt:     1099 bytes
 namespace:  10 bytes
 token:      {legacy_mon}
-"));
+"
+        ),
+    );
 
-    write("env/app.env", &format!(
-"# local development settings
+    write(
+        "env/app.env",
+        &format!(
+            "# local development settings
 DATABASE_URL=postgres://app@localhost:5432/app
 KUBE_API_SERVER=https://k8s-prod.internal.example:6443
 KUBE_TOKEN={bound_eks}
 SESSION_SAMPLE_JWT={app}
 LOG_LEVEL=debug
-"));
+"
+        ),
+    );
 
     write("shell/bash_history", &format!(
 "kubectl get pods -A
@@ -269,12 +330,16 @@ def deploy(ns: str, manifest: dict) -> None:
 ", ec_key_escaped = ec_key.trim_end().replace('\n', "\\n")));
 
     // Hard negatives: nothing in here is a finding.
-    let none_jwt = format!("{}.{}.",
+    let none_jwt = format!(
+        "{}.{}.",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#)
+    );
     let truncated = &legacy_admin[..legacy_admin.len() - 200];
-    write("negatives/lookalikes.md", &format!(
-"# Things that look like credentials but are not
+    write(
+        "negatives/lookalikes.md",
+        &format!(
+            "# Things that look like credentials but are not
 
 Mounted token path: /var/run/secrets/kubernetes.io/serviceaccount/token
 Docs placeholder: `kubectl --token=<token> get pods`
@@ -290,9 +355,12 @@ Placeholder key:
 -----BEGIN RSA PRIVATE KEY-----
 ...
 -----END RSA PRIVATE KEY-----
-"));
-    write("negatives/github-workflow.yml",
-"name: release
+"
+        ),
+    );
+    write(
+        "negatives/github-workflow.yml",
+        "name: release
 on: push
 jobs:
   build:
@@ -302,6 +370,7 @@ jobs:
         with:
           token: ${{ secrets.GITHUB_TOKEN }}
       - run: echo \"password: see vault\"
-");
+",
+    );
     let _ = client_key;
 }

@@ -12,8 +12,18 @@ use serde_json::Value;
 fn findings() -> (Vec<Finding>, Vec<String>) {
     let scanner = Scanner::builder().now(1_735_689_600).build().unwrap();
     let legacy = common::legacy_token("kube-system", "admin", "admin-token-abcde");
-    let bound = common::bound_token("prod", "web", "web-1", "https://kubernetes.default.svc", 1_800_000_000, 3600);
-    let mut out = scanner.scan_bytes(format!("TOKEN={legacy}\n").as_bytes(), &Origin::path("deploy/env.sh"));
+    let bound = common::bound_token(
+        "prod",
+        "web",
+        "web-1",
+        "https://kubernetes.default.svc",
+        1_800_000_000,
+        3600,
+    );
+    let mut out = scanner.scan_bytes(
+        format!("TOKEN={legacy}\n").as_bytes(),
+        &Origin::path("deploy/env.sh"),
+    );
     out.extend(scanner.scan_bytes(
         format!("x\nAuthorization: Bearer {bound}\n").as_bytes(),
         &Origin::path("logs.zip!/ci run/build log.txt"),
@@ -39,7 +49,11 @@ fn findings() -> (Vec<Finding>, Vec<String>) {
 fn report() -> (Report, Vec<String>) {
     let (findings, secrets) = findings();
     let report = Report {
-        stats: RunStats { files: 3, bytes: 4096, ..RunStats::default() },
+        stats: RunStats {
+            files: 3,
+            bytes: 4096,
+            ..RunStats::default()
+        },
         errors: vec![ScanError {
             path: "broken.zip".into(),
             kind: "corrupt-archive".into(),
@@ -50,15 +64,27 @@ fn report() -> (Report, Vec<String>) {
     (report, secrets)
 }
 
-fn render(f: fn(&mut dyn std::io::Write, &Report, &ReportOptions) -> std::io::Result<()>, show: bool) -> (String, Vec<String>) {
+fn render(
+    f: fn(&mut dyn std::io::Write, &Report, &ReportOptions) -> std::io::Result<()>,
+    show: bool,
+) -> (String, Vec<String>) {
     let (r, secrets) = report();
     let mut buf = Vec::new();
-    f(&mut buf, &r, &ReportOptions { show_secrets: show, color: false }).unwrap();
+    f(
+        &mut buf,
+        &r,
+        &ReportOptions {
+            show_secrets: show,
+            color: false,
+        },
+    )
+    .unwrap();
     (String::from_utf8(buf).unwrap(), secrets)
 }
 
 fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/thirdparty/sarif-schema-2.1.0.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/thirdparty/sarif-schema-2.1.0.json")
 }
 
 #[test]
@@ -72,12 +98,20 @@ fn sarif_is_valid_against_the_official_schema() {
     let validator = jsonschema::draft4::new(&schema).expect("schema compiles");
     let (out, _) = render(report::write_sarif, false);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-    assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
 
     // A broken document must fail, or the check above proves nothing.
     let mut broken = doc.clone();
-    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = Value::from(0);
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
     assert!(!validator.is_valid(&broken));
 }
 
@@ -95,7 +129,11 @@ fn sarif_is_shaped_for_github_code_scanning() {
     assert_eq!(dedup.len(), ids.len(), "duplicate rules: {ids:?}");
     assert!(ids.contains(&"acme-internal-token"));
     for r in rules {
-        assert!(r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().is_ok());
+        assert!(r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .is_ok());
         assert!(r["shortDescription"]["text"].is_string());
     }
     let results = run["results"].as_array().unwrap();
@@ -103,7 +141,13 @@ fn sarif_is_shaped_for_github_code_scanning() {
     for res in results {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
-        assert_eq!(res["partialFingerprints"]["leakscanFingerprint/v1"].as_str().unwrap().len(), 32);
+        assert_eq!(
+            res["partialFingerprints"]["leakscanFingerprint/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            32
+        );
     }
     assert_eq!(results[0]["ruleId"], "k8s-sa-token-legacy");
     assert_eq!(results[0]["level"], "error");
@@ -111,14 +155,25 @@ fn sarif_is_shaped_for_github_code_scanning() {
     assert_eq!(loc["artifactLocation"]["uri"], "deploy/env.sh");
     assert_eq!(loc["region"]["startLine"], 1);
     assert_eq!(loc["region"]["startColumn"], 7);
-    assert_eq!(results[0]["properties"]["token"]["namespace"], "kube-system");
+    assert_eq!(
+        results[0]["properties"]["token"]["namespace"],
+        "kube-system"
+    );
     assert_eq!(
         results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "logs.zip!/ci%20run/build%20log.txt"
     );
-    assert_eq!(results[2]["properties"]["commit"], "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
-    assert_eq!(results[2]["properties"]["author_email"], "mallory@example.com");
-    let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(
+        results[2]["properties"]["commit"],
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    );
+    assert_eq!(
+        results[2]["properties"]["author_email"],
+        "mallory@example.com"
+    );
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
     assert_eq!(notes[0]["descriptor"]["id"], "corrupt-archive");
     for s in &secrets {
         assert!(!out.contains(s.as_str()), "raw secret in redacted SARIF");
@@ -135,7 +190,10 @@ fn json_fields_and_redaction() {
     let f = &doc["findings"][0];
     assert_eq!(f["rule_id"], "k8s-sa-token-legacy");
     assert_eq!(f["severity"], "critical");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(1), Some(7)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(7))
+    );
     assert_eq!(f["path"], "deploy/env.sh");
     assert_eq!(f["token"]["service_account"], "admin");
     assert_eq!(f["token"]["signature"], "unverified");
@@ -173,11 +231,26 @@ fn jsonl_is_one_object_per_line() {
 fn text_is_grouped_and_redacted() {
     let (out, secrets) = render(report::write_text, false);
     assert!(out.contains("deploy/env.sh\n"), "{out}");
-    assert!(out.contains("    1:7    critical k8s-sa-token-legacy"), "{out}");
-    assert!(out.contains("kube-system/admin, legacy (never expires)"), "{out}");
-    assert!(out.contains("prod/web, bound, expires 2027-01-15T09:00:00Z, pod web-1"), "{out}");
-    assert!(out.contains("commit 4b825dc642 by Mallory Example <mallory@example.com>"), "{out}");
-    assert!(out.contains("1 inputs could not be (fully) scanned"), "{out}");
+    assert!(
+        out.contains("    1:7    critical k8s-sa-token-legacy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kube-system/admin, legacy (never expires)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("prod/web, bound, expires 2027-01-15T09:00:00Z, pod web-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("commit 4b825dc642 by Mallory Example <mallory@example.com>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 inputs could not be (fully) scanned"),
+        "{out}"
+    );
     assert!(!out.contains('\x1b'));
     for s in &secrets {
         assert!(!out.contains(s.as_str()));

@@ -47,9 +47,7 @@ pub fn decode_base64(input: &[u8]) -> Option<Decoded> {
     let bytes = LENIENT.decode(&chars).ok()?;
     // Decoded byte i comes from base64 characters 4*(i/3) .. : map to the first of them that
     // carries its bits.
-    let origin = (0..bytes.len())
-        .map(|i| pos[(i / 3) * 4 + i % 3])
-        .collect();
+    let origin = (0..bytes.len()).map(|i| pos[(i / 3) * 4 + i % 3]).collect();
     Some(Decoded { bytes, origin })
 }
 
@@ -61,7 +59,10 @@ mod tests {
     fn decodes_both_alphabets_with_and_without_padding() {
         assert_eq!(decode_base64(b"aGVsbG8=").unwrap().bytes, b"hello");
         assert_eq!(decode_base64(b"aGVsbG8").unwrap().bytes, b"hello");
-        assert_eq!(decode_base64(b"-_-_").unwrap().bytes, decode_base64(b"+/+/").unwrap().bytes);
+        assert_eq!(
+            decode_base64(b"-_-_").unwrap().bytes,
+            decode_base64(b"+/+/").unwrap().bytes
+        );
     }
 
     #[test]

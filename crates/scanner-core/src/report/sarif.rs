@@ -30,7 +30,11 @@ fn uri(path: &str) -> String {
 fn rule_entry(id: &str, fallback_description: &str) -> Value {
     let (desc, help, sev) = match rules::builtin(id) {
         Some(r) => (r.description, r.help, r.severity),
-        None => (fallback_description, "Custom rule from the configuration.", crate::Severity::High),
+        None => (
+            fallback_description,
+            "Custom rule from the configuration.",
+            crate::Severity::High,
+        ),
     };
     json!({
         "id": id,
@@ -71,7 +75,10 @@ fn result(f: &Finding, index: usize, opts: &ReportOptions) -> io::Result<Value> 
         props.insert("date".into(), json!(g.date));
     }
     if let Some(t) = &f.token {
-        props.insert("token".into(), serde_json::to_value(t).map_err(io::Error::other)?);
+        props.insert(
+            "token".into(),
+            serde_json::to_value(t).map_err(io::Error::other)?,
+        );
     }
     if !f.context.is_empty() {
         props.insert("context".into(), json!(f.context));

@@ -35,7 +35,9 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
         match (t.kind, &t.expires_at) {
             (TokenKind::LegacyServiceAccount, _) => parts.push("legacy (never expires)".into()),
             (_, Some(exp)) if t.expired => parts.push(format!("EXPIRED {exp}")),
-            (TokenKind::BoundServiceAccount, Some(exp)) => parts.push(format!("bound, expires {exp}")),
+            (TokenKind::BoundServiceAccount, Some(exp)) => {
+                parts.push(format!("bound, expires {exp}"))
+            }
             (_, Some(exp)) => parts.push(format!("expires {exp}")),
             (_, None) => parts.push("no expiry".into()),
         }
@@ -53,7 +55,10 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
     }
     if let Some(g) = &f.git {
         let short = g.commit.get(..10).unwrap_or(&g.commit);
-        parts.push(format!("commit {short} by {} <{}> {}", g.author_name, g.author_email, g.date));
+        parts.push(format!(
+            "commit {short} by {} <{}> {}",
+            g.author_name, g.author_email, g.date
+        ));
     }
     for (k, v) in &f.context {
         parts.push(format!("{k}={v}"));
@@ -91,16 +96,31 @@ pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> i
         writeln!(w, "No findings.")?;
     } else {
         let mut tally = Vec::new();
-        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
+        for s in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
             let n = report.findings.iter().filter(|f| f.severity == s).count();
             if n > 0 {
                 tally.push(format!("{n} {s}"));
             }
         }
-        writeln!(w, "\n{} findings: {}", report.findings.len(), tally.join(", "))?;
+        writeln!(
+            w,
+            "\n{} findings: {}",
+            report.findings.len(),
+            tally.join(", ")
+        )?;
     }
     if !report.errors.is_empty() {
-        writeln!(w, "\n{} inputs could not be (fully) scanned:", report.errors.len())?;
+        writeln!(
+            w,
+            "\n{} inputs could not be (fully) scanned:",
+            report.errors.len()
+        )?;
         for e in &report.errors {
             writeln!(w, "  {}: {} ({})", e.path, e.message, e.kind)?;
         }

@@ -63,7 +63,11 @@ pub(crate) fn kubeadm_line(data: &[u8], hit: usize) -> Vec<Candidate> {
 
 /// A bootstrap-token Secret value of `len` characters from `[a-z0-9]`, plain or base64.
 fn decode_part(text: &str, len: usize) -> Option<(String, bool)> {
-    let ok = |s: &[u8]| s.len() == len && s.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ok = |s: &[u8]| {
+        s.len() == len
+            && s.iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     if ok(text.as_bytes()) {
         return Some((text.to_owned(), false));
     }

@@ -35,7 +35,10 @@ pub(crate) fn at(data: &[u8], key_end: usize) -> Option<(Vec<Candidate>, usize)>
     let v = value_after_key(data, key_end)?;
     let (start, end, is_block) = if matches!(v.text, "|" | "|-" | "|+" | ">" | ">-") {
         let line_start = rules::line_start(data, key_end)?;
-        let indent = data[line_start..].iter().take_while(|&&b| b == b' ').count();
+        let indent = data[line_start..]
+            .iter()
+            .take_while(|&&b| b == b' ')
+            .count();
         let (s, e) = block_scalar(data, v.end, indent)?;
         (s, e, true)
     } else {
@@ -56,7 +59,12 @@ pub(crate) fn at(data: &[u8], key_end: usize) -> Option<(Vec<Candidate>, usize)>
     let auths = doc.get("auths").unwrap_or(&doc).as_object()?;
     let mut out = Vec::new();
     for (registry, entry) in auths {
-        let field = |k: &str| entry.get(k).and_then(Json::as_str).filter(|s| !is_placeholder(s));
+        let field = |k: &str| {
+            entry
+                .get(k)
+                .and_then(Json::as_str)
+                .filter(|s| !is_placeholder(s))
+        };
         let secret = match (field("password"), field("auth"), field("identitytoken")) {
             (Some(p), _, _) => p.to_owned(),
             (None, Some(a), _) => {
@@ -97,7 +105,8 @@ mod tests {
         let auth = base64::engine::general_purpose::STANDARD.encode("robot:Sup3rS3cret!");
         let json = format!(r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#);
         let b64 = base64::engine::general_purpose::STANDARD.encode(json);
-        let text = format!("data:\n  .dockerconfigjson: {b64}\ntype: kubernetes.io/dockerconfigjson\n");
+        let text =
+            format!("data:\n  .dockerconfigjson: {b64}\ntype: kubernetes.io/dockerconfigjson\n");
         let kw = text.find("dockerconfigjson").unwrap() + "dockerconfigjson".len();
         let (c, _) = at(text.as_bytes(), kw).unwrap();
         assert_eq!(c.len(), 1);

@@ -120,7 +120,12 @@ mod tests {
     }
 
     fn token(header: &str, payload: &str, sig_len: usize) -> String {
-        format!("{}.{}.{}", b64(header), b64(payload), URL_SAFE_NO_PAD.encode(vec![7u8; sig_len]))
+        format!(
+            "{}.{}.{}",
+            b64(header),
+            b64(payload),
+            URL_SAFE_NO_PAD.encode(vec![7u8; sig_len])
+        )
     }
 
     #[test]

@@ -36,7 +36,10 @@ fn yaml_parent(data: &[u8], line_start: usize, indent: usize) -> Option<(&[u8], 
         if key_indent < indent {
             let colon = memchr::memchr(b':', key_text)?;
             let key = key_text[..colon].trim_ascii();
-            let key = key.strip_prefix(b"\"").and_then(|k| k.strip_suffix(b"\"")).unwrap_or(key);
+            let key = key
+                .strip_prefix(b"\"")
+                .and_then(|k| k.strip_suffix(b"\""))
+                .unwrap_or(key);
             return Some((key, start, key_indent));
         }
         if start == lo {
@@ -88,7 +91,7 @@ fn json_ancestors(data: &[u8], pos: usize) -> Vec<&[u8]> {
                 }
                 if j == lo || data[j - 1] != b':' {
                     // An array element or the top level: no key names this object.
-                    if j > lo && data[j - 1] == b'[' || j > lo && data[j - 1] == b',' {
+                    if j > lo && matches!(data[j - 1], b'[' | b',') {
                         continue;
                     }
                     break;
@@ -126,7 +129,12 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
     // Cheapest checks first: most hits are `token:` / `password` outside any kubeconfig.
     if !matches!(
         key,
-        b"token" | b"password" | b"client-key-data" | b"id-token" | b"refresh-token" | b"client-secret"
+        b"token"
+            | b"password"
+            | b"client-key-data"
+            | b"id-token"
+            | b"refresh-token"
+            | b"client-secret"
     ) {
         return None;
     }
@@ -162,14 +170,26 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
             if text.len() < 8 {
                 return None;
             }
-            Candidate::new(rules::KUBECONFIG_TOKEN, value.start, value.end, text.to_owned())
+            Candidate::new(
+                rules::KUBECONFIG_TOKEN,
+                value.start,
+                value.end,
+                text.to_owned(),
+            )
         }
-        b"password" if in_user => {
-            Candidate::new(rules::KUBECONFIG_PASSWORD, value.start, value.end, text.to_owned())
-        }
+        b"password" if in_user => Candidate::new(
+            rules::KUBECONFIG_PASSWORD,
+            value.start,
+            value.end,
+            text.to_owned(),
+        ),
         b"client-key-data" if in_user => {
-            let mut c =
-                Candidate::new(rules::KUBECONFIG_CLIENT_KEY, value.start, value.end, text.to_owned());
+            let mut c = Candidate::new(
+                rules::KUBECONFIG_CLIENT_KEY,
+                value.start,
+                value.end,
+                text.to_owned(),
+            );
             if text.starts_with("-----BEGIN") {
                 if !pem::contains_private_key(text.as_bytes()) {
                     return None;
@@ -187,8 +207,12 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
             if text.len() < 8 {
                 return None;
             }
-            let mut c =
-                Candidate::new(rules::KUBECONFIG_OIDC_TOKEN, value.start, value.end, text.to_owned());
+            let mut c = Candidate::new(
+                rules::KUBECONFIG_OIDC_TOKEN,
+                value.start,
+                value.end,
+                text.to_owned(),
+            );
             if let Some(j) = jwt::parse(data, value.start) {
                 c.token = Some(analyse::classify(&j.header, &j.claims, now).1);
             }
@@ -219,7 +243,8 @@ mod tests {
 
     #[test]
     fn token_outside_a_user_is_ignored() {
-        let text = "steps:\n  - uses: actions/checkout@v4\n    with:\n      token: 0123456789abcdef0123\n";
+        let text =
+            "steps:\n  - uses: actions/checkout@v4\n    with:\n      token: 0123456789abcdef0123\n";
         assert!(find(text, "token:").is_none());
     }
 
@@ -233,7 +258,8 @@ mod tests {
 
     #[test]
     fn redacted_values_are_ignored() {
-        let text = "users:\n- name: a\n  user:\n    client-key-data: DATA+OMITTED\n    token: REDACTED\n";
+        let text =
+            "users:\n- name: a\n  user:\n    client-key-data: DATA+OMITTED\n    token: REDACTED\n";
         assert!(find(text, "client-key-data").is_none());
         assert!(find(text, "token:").is_none());
     }

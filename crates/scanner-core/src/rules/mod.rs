@@ -155,8 +155,20 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     }
     matches!(
         lower.as_str(),
-        "null" | "none" | "true" | "false" | "changeme" | "password" | "secret" | "example"
-            | "your-token" | "your_token" | "token" | "xxxx" | "placeholder" | "notasecret"
+        "null"
+            | "none"
+            | "true"
+            | "false"
+            | "changeme"
+            | "password"
+            | "secret"
+            | "example"
+            | "your-token"
+            | "your_token"
+            | "token"
+            | "xxxx"
+            | "placeholder"
+            | "notasecret"
     )
 }
 
@@ -222,7 +234,8 @@ pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> 
 /// Walks back from `pos` over key characters (`[A-Za-z0-9_.-]`) to where the key starts.
 pub(crate) fn key_start(data: &[u8], pos: usize) -> usize {
     let mut s = pos;
-    while s > 0 && (data[s - 1].is_ascii_alphanumeric() || matches!(data[s - 1], b'-' | b'_' | b'.'))
+    while s > 0
+        && (data[s - 1].is_ascii_alphanumeric() || matches!(data[s - 1], b'-' | b'_' | b'.'))
     {
         s -= 1;
     }
@@ -232,7 +245,8 @@ pub(crate) fn key_start(data: &[u8], pos: usize) -> usize {
 /// Walks forward from `pos` over key characters to where the key ends.
 pub(crate) fn key_end(data: &[u8], pos: usize) -> usize {
     let mut e = pos;
-    while e < data.len() && (data[e].is_ascii_alphanumeric() || matches!(data[e], b'-' | b'_' | b'.'))
+    while e < data.len()
+        && (data[e].is_ascii_alphanumeric() || matches!(data[e], b'-' | b'_' | b'.'))
     {
         e += 1;
     }
