@@ -40,7 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = scan_history(repo.as_ref(), &Scanner::new(), &opts, &events)?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "{} commits, {} blobs, {:.1} MB in {secs:.2}s ({:.0} MB/s); {} findings, {} warnings",
+        "{} introductions; {} commits, {} blobs, {:.1} MB in {secs:.2}s ({:.0} MB/s); {} findings, {} warnings",
+        stats.introductions,
         stats.commits,
         stats.blobs,
         stats.bytes as f64 / 1e6,
