@@ -388,3 +388,23 @@ fn every_blob_is_read_once_across_many_commits() {
     assert_eq!(ev.scanned.lock().unwrap().len() as u64, expected);
     assert_eq!(stats.commits, 12);
 }
+
+#[test]
+fn corrupt_object_is_a_warning() {
+    let r = Repo::new();
+    r.write("broken.txt", "will be corrupted\n");
+    r.write("leak.txt", &format!("{}\n", tok("still-found")));
+    r.commit("two files");
+    let id = r.git(&["rev-parse", "HEAD:broken.txt"]);
+    let obj = r.join(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"\x78\x9c not zlib at all").unwrap();
+
+    let (f, ev, stats) = history(&r, Selection::AllRefs);
+    assert_eq!(f.len(), 1);
+    assert_eq!(stats.unreadable, 1);
+    assert_eq!(ev.kinds(), ["corrupt-object"]);
+}

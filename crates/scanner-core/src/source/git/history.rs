@@ -102,7 +102,7 @@ pub fn scan_history(
                     Ok(Err(e)) | Err(e) => {
                         warn(
                             super::label(Some(id), ""),
-                            "missing-object",
+                            super::error_kind(&e),
                             e.message().to_owned(),
                         );
                         Vec::new()
@@ -161,7 +161,7 @@ pub fn scan_history(
                     let commit = commits.get(first.commit as usize).copied();
                     events.error(
                         &super::label(commit, &first.path),
-                        "missing-object",
+                        super::error_kind(&e),
                         &format!("blob {}: {}", job.blob, e.message()),
                     );
                 }

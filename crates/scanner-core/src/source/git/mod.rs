@@ -173,6 +173,15 @@ fn rfc3339(t: git2::Time) -> String {
         .unwrap_or_default()
 }
 
+/// The warning kind for an object libgit2 could not read: absent, or present but unreadable.
+pub(crate) fn error_kind(e: &git2::Error) -> &'static str {
+    if e.code() == git2::ErrorCode::NotFound {
+        "missing-object"
+    } else {
+        "corrupt-object"
+    }
+}
+
 /// A short label for warnings about an object: `abbrev-commit:path` or the object id.
 pub(crate) fn label(commit: Option<Oid>, path: &str) -> String {
     match commit {

@@ -58,7 +58,7 @@ pub fn scan_staged(
             Err(e) => {
                 events.error(
                     &path,
-                    "missing-object",
+                    super::error_kind(&e),
                     &format!("staged blob {}: {}", entry.id, e.message()),
                 );
                 continue;
