@@ -1,67 +1,81 @@
-//! `leakscan scan`: files, directories and standard input.
+//! `leakscan scan`: files, directories, archives, Slack exports and standard input, on all
+//! cores (or `--threads`).
 
-use std::fs::File;
-use std::path::Path;
-
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use scanner_core::report::RunStats;
-use scanner_core::{FnSink, Origin, Scanner};
+use scanner_core::source::archive::ArchiveLimits;
+use scanner_core::source::fs::{self, ScanOptions};
+use scanner_core::source::Events;
+use scanner_core::Finding;
 
 use crate::args::ScanArgs;
 use crate::output::{build_scanner, Reporter};
+use crate::progress::Progress;
+
+/// Forwards the source's events to the reporter and the progress display.
+struct ToReporter<'a> {
+    reporter: &'a Reporter,
+    progress: &'a Progress,
+}
+
+impl Events for ToReporter<'_> {
+    fn finding(&self, finding: Finding) {
+        self.progress.finding();
+        self.reporter.finding(finding);
+    }
+    fn error(&self, path: &str, kind: &str, message: &str) {
+        self.reporter.error(path, kind, message);
+    }
+    fn scanned(&self, _path: &str, bytes: u64) {
+        self.progress.scanned(bytes);
+    }
+}
 
 /// Runs a file-tree scan.
 pub fn run(args: ScanArgs) -> Result<u8> {
+    // A mistyped path must not pass as a clean scan: that is a usage error (exit 2).
+    for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+        std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;
+    }
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("\"-\" (standard input) can be given only once");
+    }
     let scanner = build_scanner(&args.common)?;
     let reporter = Reporter::new(&args.common)?;
-    let mut stats = RunStats::default();
-    for path in &args.paths {
-        if path.as_os_str() == "-" {
-            let stdin = std::io::stdin().lock();
-            scan_reader(&scanner, &reporter, stdin, "-", &mut stats);
-        } else {
-            walk(&scanner, &reporter, path, &mut stats);
-        }
+    let opts = ScanOptions {
+        no_ignore: args.no_ignore,
+        hidden: args.hidden,
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size,
+        threads: args.common.threads.unwrap_or(0),
+        archive: ArchiveLimits {
+            max_depth: args.archive_depth,
+            ..ArchiveLimits::default()
+        },
+        ..ScanOptions::default()
+    };
+    let progress = Progress::start(&args.common);
+    let events = ToReporter {
+        reporter: &reporter,
+        progress: &progress,
+    };
+    let stats = fs::scan_paths(&args.paths, &scanner, &opts, &events).context("scanning")?;
+    progress.finish();
+    let run = RunStats {
+        files: stats.files,
+        bytes: stats.bytes,
+        skipped: stats.skipped,
+        ..RunStats::default()
+    };
+    let code = reporter.finish(run)?;
+    if !args.common.quiet && !stats.by_kind.is_empty() {
+        // The summary's "skipped" and "errors" counts, by reason.
+        let reasons: Vec<String> = stats
+            .by_kind
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        eprintln!("leakscan: not scanned or not fully: {}", reasons.join(", "));
     }
-    reporter.finish(stats)
-}
-
-fn scan_reader(
-    scanner: &Scanner,
-    reporter: &Reporter,
-    r: impl std::io::Read,
-    label: &str,
-    stats: &mut RunStats,
-) {
-    let origin = Origin::path(label);
-    let mut sink = FnSink(|f| reporter.finding(f));
-    match scanner.scan_reader(r, &origin, &mut sink) {
-        Ok(n) => {
-            stats.files += 1;
-            stats.bytes += n;
-        }
-        Err(e) => reporter.error(label, "read-error", e.to_string()),
-    }
-}
-
-fn walk(scanner: &Scanner, reporter: &Reporter, path: &Path, stats: &mut RunStats) {
-    if path.is_dir() {
-        let entries = match std::fs::read_dir(path) {
-            Ok(e) => e,
-            Err(e) => {
-                return reporter.error(path.display().to_string(), "read-error", e.to_string())
-            }
-        };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            walk(scanner, reporter, &p, stats);
-        }
-        return;
-    }
-    let label = path.display().to_string();
-    match File::open(path) {
-        Ok(f) => scan_reader(scanner, reporter, f, &label, stats),
-        Err(e) => reporter.error(label, "read-error", e.to_string()),
-    }
+    Ok(code)
 }

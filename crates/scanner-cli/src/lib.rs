@@ -5,6 +5,7 @@ mod args;
 mod cmd_git;
 mod cmd_scan;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

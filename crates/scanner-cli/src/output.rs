@@ -141,7 +141,8 @@ impl Reporter {
             kind: kind.to_owned(),
             message: message.into(),
         };
-        if self.verbose || !self.quiet && kind != "skipped" {
+        // Binary files are expected in any tree: listed in the report, printed only with -v.
+        if self.verbose || !self.quiet && kind != "skipped" && kind != "binary" {
             eprintln!("leakscan: warning: {}: {} ({})", e.path, e.message, e.kind);
         }
         self.lock().errors.push(e);

@@ -1,7 +1,12 @@
 //! Sources turn inputs (file trees, archives, Slack exports, git history) into bytes with an
 //! [`Origin`](crate::Origin) for the scanner. They never detect anything themselves.
 
+pub mod archive;
+mod content;
+mod encoding;
+pub mod fs;
 pub mod git;
+mod slack;
 
 /// What a source reports back while it runs; implemented by the CLI (and by library users).
 ///

@@ -1,0 +1,389 @@
+//! Archives read in memory or as streams, never extracted to disk: zip (Slack exports
+//! included), tar, gzip (`.gz`, `.tar.gz`/`.tgz`), nested up to a depth limit. Members are
+//! labelled `ARCHIVE!/MEMBER` (nested: `a.zip!/b.tar.gz!/c.yaml`); member names are only
+//! ever used as labels, so `../` names are harmless.
+//!
+//! Hostile archives are survived and reported through [`Events::error`](super::Events):
+//! `zip-bomb` (total decompressed bytes per outermost archive, or one member inflating far
+//! beyond its compressed size), `too-many-members`, `corrupt-archive`, `encrypted`,
+//! `unsupported-compression`. Findings made before the problem are kept.
+
+use std::cell::Cell;
+use std::io::{self, Read, Seek};
+use std::rc::Rc;
+
+use flate2::read::MultiGzDecoder;
+use zip::result::ZipError;
+use zip::ZipArchive;
+
+use crate::origin::Origin;
+use crate::source::content::{read_up_to, Ctx};
+use crate::source::encoding::{self, Kind};
+use crate::source::slack;
+
+/// Limits that keep hostile archives from exhausting time, memory or disk.
+#[derive(Debug, Clone)]
+pub struct ArchiveLimits {
+    /// How many archive levels are opened (0: archives are not opened at all).
+    pub max_depth: usize,
+    /// Decompressed bytes one outermost archive may produce, nested archives included.
+    pub max_total_bytes: u64,
+    /// A member that inflates to more than this many times its compressed size (once past
+    /// [`ArchiveLimits::ratio_floor`] bytes) is treated as a bomb. Deflate's ceiling is
+    /// about 1032:1; text rarely compresses beyond 100:1.
+    pub max_ratio: u64,
+    /// Below this many decompressed bytes the ratio is not checked (tiny files of spaces
+    /// compress absurdly well and are harmless).
+    pub ratio_floor: u64,
+    /// Members of one archive that are looked at; the rest are reported.
+    pub max_members: usize,
+    /// A zip that cannot be read in place (nested in another archive, or on stdin) is held
+    /// in memory up to this size.
+    pub max_nested_zip: usize,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        ArchiveLimits {
+            max_depth: 3,
+            max_total_bytes: 8 << 30,
+            max_ratio: 250,
+            ratio_floor: 4 << 20,
+            max_members: 100_000,
+            max_nested_zip: 64 << 20,
+        }
+    }
+}
+
+/// Why decompression was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LimitHit {
+    /// The outermost archive produced too many bytes in total.
+    #[error(
+        "decompression stopped: the archive inflates to more than {0} bytes in total (zip bomb?)"
+    )]
+    Total(u64),
+    /// One member inflated far beyond its compressed size.
+    #[error("decompression stopped: a member inflates more than {ratio}:1 ({produced} bytes from {compressed}) (zip bomb?)")]
+    Ratio {
+        /// The ratio limit.
+        ratio: u64,
+        /// Bytes produced when stopped.
+        produced: u64,
+        /// Compressed bytes they came from.
+        compressed: u64,
+    },
+}
+
+/// Decompressed bytes left for one outermost archive (shared by everything nested in it).
+/// Lives on one worker thread, hence `Cell`.
+pub(crate) struct Budget {
+    remaining: Cell<u64>,
+    limit: u64,
+    hit: Cell<Option<LimitHit>>,
+}
+
+impl Budget {
+    pub(crate) fn new(limits: &ArchiveLimits) -> Self {
+        Budget {
+            remaining: Cell::new(limits.max_total_bytes),
+            limit: limits.max_total_bytes,
+            hit: Cell::new(None),
+        }
+    }
+
+    /// The total-bytes limit, when it has stopped decompression.
+    pub(crate) fn hit(&self) -> Option<LimitHit> {
+        self.hit.get()
+    }
+
+    fn exhausted(&self) -> bool {
+        self.hit.get().is_some()
+    }
+}
+
+/// What a member's inflation ratio is measured against.
+enum Compressed {
+    /// The zip member's compressed size.
+    Fixed(u64),
+    /// Compressed bytes a gzip decoder has consumed so far.
+    Counted(Rc<Cell<u64>>),
+}
+
+/// Counts decompressed bytes against the budget and the ratio limit.
+struct Limited<'b, R> {
+    inner: R,
+    budget: &'b Budget,
+    produced: u64,
+    compressed: Compressed,
+    max_ratio: u64,
+    ratio_floor: u64,
+}
+
+impl<R: Read> Read for Limited<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(hit) = self.budget.hit.get() {
+            return Err(io::Error::other(hit));
+        }
+        let n = self.inner.read(buf)?;
+        self.produced += n as u64;
+        let left = self.budget.remaining.get();
+        if n as u64 > left {
+            let hit = LimitHit::Total(self.budget.limit);
+            self.budget.hit.set(Some(hit));
+            return Err(io::Error::other(hit));
+        }
+        self.budget.remaining.set(left - n as u64);
+        let compressed = match &self.compressed {
+            Compressed::Fixed(c) => *c,
+            Compressed::Counted(c) => c.get(),
+        };
+        if self.produced > self.ratio_floor
+            && self.produced > compressed.max(1).saturating_mul(self.max_ratio)
+        {
+            return Err(io::Error::other(LimitHit::Ratio {
+                ratio: self.max_ratio,
+                produced: self.produced,
+                compressed,
+            }));
+        }
+        Ok(n)
+    }
+}
+
+impl<'b, R> Limited<'b, R> {
+    fn new(inner: R, ctx: &Ctx<'_>, budget: &'b Budget, compressed: Compressed) -> Self {
+        Limited {
+            inner,
+            budget,
+            produced: 0,
+            compressed,
+            max_ratio: ctx.opts.archive.max_ratio,
+            ratio_floor: ctx.opts.archive.ratio_floor,
+        }
+    }
+}
+
+/// The decompression limit behind a read error, if one was.
+pub(crate) fn limit_hit(e: &io::Error) -> Option<LimitHit> {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<LimitHit>())
+        .copied()
+}
+
+/// Counts bytes read through it (a gzip decoder's compressed input).
+struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Reports that an archive holds more members than are looked at.
+fn too_many(ctx: &Ctx<'_>, origin: &Origin, n: Option<usize>) {
+    let max = ctx.opts.archive.max_members;
+    let msg = match n {
+        Some(n) => format!("archive has {n} members; only the first {max} were scanned"),
+        None => format!("archive has more than {max} members; only the first {max} were scanned"),
+    };
+    ctx.report(&origin.path, "too-many-members", &msg);
+}
+
+/// Scans every member of a zip. `depth` is the depth of its members.
+pub(crate) fn scan_zip<R: Read + Seek>(
+    ctx: &Ctx<'_>,
+    reader: R,
+    origin: &Origin,
+    depth: usize,
+    budget: &Budget,
+) {
+    let mut zip = match ZipArchive::new(reader) {
+        Ok(z) => z,
+        Err(e) => {
+            let msg = format!("not a readable zip archive: {e}");
+            return ctx.report(&origin.path, "corrupt-archive", &msg);
+        }
+    };
+    let mut count = zip.len();
+    if count > ctx.opts.archive.max_members {
+        too_many(ctx, origin, Some(count));
+        count = ctx.opts.archive.max_members;
+    }
+    let slack = slack::ZipExport::detect(ctx, &mut zip, origin);
+    for i in 0..count {
+        if budget.exhausted() {
+            break;
+        }
+        let (name, encrypted, compressed, skip) = match zip.by_index_raw(i) {
+            Ok(f) => (
+                f.name().to_owned(),
+                f.encrypted(),
+                f.compressed_size(),
+                f.is_dir() || f.is_symlink(),
+            ),
+            Err(e) => {
+                let msg = format!("member {i}: {e}");
+                ctx.report(&origin.path, "corrupt-archive", &msg);
+                continue;
+            }
+        };
+        if skip {
+            continue;
+        }
+        let member = origin.member(&name);
+        if encrypted {
+            ctx.report(
+                &member.path,
+                "encrypted",
+                "encrypted zip member, not scanned",
+            );
+            continue;
+        }
+        let file = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(ZipError::UnsupportedArchive(why)) => {
+                let msg = format!("unsupported zip member: {why}");
+                ctx.report(&member.path, "unsupported-compression", &msg);
+                continue;
+            }
+            Err(e) => {
+                ctx.report(&member.path, "corrupt-archive", &e.to_string());
+                continue;
+            }
+        };
+        let mut limited = Limited::new(file, ctx, budget, Compressed::Fixed(compressed));
+        match slack.as_ref().and_then(|s| s.day_file(&name)) {
+            Some(day) => slack::scan_zip_day(ctx, &mut limited, &member, depth, budget, day),
+            None => ctx.scan_stream(&mut limited, &member, depth, Some(budget)),
+        }
+    }
+}
+
+/// Scans a gzip stream: a tarball's members (`x.tgz!/member`) or the one compressed file
+/// (`x.log.gz!/x.log`). `depth` is the depth of what is inside.
+pub(crate) fn scan_gzip(
+    ctx: &Ctx<'_>,
+    reader: &mut dyn Read,
+    origin: &Origin,
+    depth: usize,
+    budget: &Budget,
+) {
+    let consumed = Rc::new(Cell::new(0u64));
+    let counting = Counting {
+        inner: reader,
+        count: Rc::clone(&consumed),
+    };
+    let mut decoder = MultiGzDecoder::new(counting);
+    let mut head = Vec::new();
+    // Read a first block to see what is inside (and to have the gzip header parsed).
+    let first = {
+        let mut limited = Limited::new(
+            &mut decoder,
+            ctx,
+            budget,
+            Compressed::Counted(Rc::clone(&consumed)),
+        );
+        read_up_to(&mut limited, &mut head, 4096)
+    };
+    let inner_name = gzip_member_name(&origin.path, decoder.header().and_then(|h| h.filename()));
+    if let Err(e) = first {
+        let member = origin.member(&inner_name);
+        return ctx.read_failed(&member, depth, Some(budget), &e);
+    }
+    let limited = Limited::new(
+        &mut decoder,
+        ctx,
+        budget,
+        Compressed::Counted(Rc::clone(&consumed)),
+    );
+    let mut body = io::Cursor::new(&head[..]).chain(limited);
+    if encoding::sniff(&head) == Kind::Tar {
+        // A tarball is one level: its members sit right under the .tar.gz.
+        scan_tar(ctx, &mut body, origin, depth, budget);
+    } else {
+        let member = origin.member(&inner_name);
+        ctx.scan_stream(&mut body, &member, depth, Some(budget));
+    }
+}
+
+/// The name of the file inside a gzip: the archive's name without `.gz`, else the name
+/// stored in the gzip header, else `data`.
+fn gzip_member_name(path: &str, stored: Option<&[u8]>) -> String {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let lower = base.to_ascii_lowercase();
+    for ext in [".gz", ".gzip", ".z"] {
+        if lower.ends_with(ext) && base.len() > ext.len() {
+            return base[..base.len() - ext.len()].to_owned();
+        }
+    }
+    match stored {
+        Some(s) if !s.is_empty() => String::from_utf8_lossy(s).into_owned(),
+        _ => "data".to_owned(),
+    }
+}
+
+/// Scans every regular file in a tar stream. `depth` is the depth of its members.
+pub(crate) fn scan_tar(
+    ctx: &Ctx<'_>,
+    reader: &mut dyn Read,
+    origin: &Origin,
+    depth: usize,
+    budget: &Budget,
+) {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => return ctx.read_failed(origin, depth, Some(budget), &e),
+    };
+    for (n, entry) in entries.enumerate() {
+        if budget.exhausted() {
+            break;
+        }
+        if n >= ctx.opts.archive.max_members {
+            too_many(ctx, origin, None);
+            break;
+        }
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // A broken header ends the archive: there is no reliable next header.
+                let hit = limit_hit(&e).or(budget.hit());
+                let (kind, msg) = match hit {
+                    Some(hit) => ("zip-bomb", hit.to_string()),
+                    None => ("corrupt-archive", format!("reading tar header: {e}")),
+                };
+                ctx.report(&origin.path, kind, &msg);
+                break;
+            }
+        };
+        let regular = matches!(
+            entry.header().entry_type(),
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
+        );
+        if !regular {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let member = origin.member(&name);
+        ctx.scan_stream(&mut entry, &member, depth, Some(budget));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_names() {
+        assert_eq!(gzip_member_name("logs/app.log.gz", None), "app.log");
+        assert_eq!(gzip_member_name("x.zip!/a/b.GZ", None), "b");
+        assert_eq!(gzip_member_name("blob", Some(b"orig.txt")), "orig.txt");
+        assert_eq!(gzip_member_name("blob", None), "data");
+    }
+}

@@ -1,0 +1,333 @@
+//! One input's bytes → the scanner: decides whether it is an archive, UTF-16, binary or
+//! text, holds small inputs whole and streams big ones in bounded memory. Shared by the
+//! file-tree, stdin and archive sources.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::finding::Finding;
+use crate::origin::Origin;
+use crate::scanner::Scanner;
+use crate::sink::Sink;
+use crate::source::archive::{self, Budget};
+use crate::source::encoding::{self, Kind, Utf16Reader, SNIFF_LEN};
+use crate::source::fs::ScanOptions;
+use crate::source::Events;
+
+/// Error kinds that mean "deliberately not scanned" rather than "failed".
+const SKIP_KINDS: &[&str] = &[
+    "binary",
+    "too-large",
+    "archive-depth",
+    "fifo",
+    "device",
+    "socket",
+    "symlink",
+    "encrypted",
+];
+
+/// Run-wide state shared by every worker thread.
+pub(crate) struct Ctx<'a> {
+    pub scanner: &'a Scanner,
+    pub opts: &'a ScanOptions,
+    events: &'a dyn Events,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    skipped: AtomicU64,
+    errors: AtomicU64,
+    kinds: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Hands findings to [`Events`], recording a transcoding step when there was one.
+struct EventSink<'a> {
+    events: &'a dyn Events,
+    step: Option<&'static str>,
+}
+
+impl Sink for EventSink<'_> {
+    fn finding(&mut self, mut f: Finding) {
+        if let Some(step) = self.step {
+            f.decoded_from.insert(0, step.to_owned());
+        }
+        self.events.finding(f);
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(scanner: &'a Scanner, opts: &'a ScanOptions, events: &'a dyn Events) -> Self {
+        Ctx {
+            scanner,
+            opts,
+            events,
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            kinds: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// (files, bytes, skipped, errors, count per error kind) so far.
+    pub(crate) fn totals(&self) -> (u64, u64, u64, u64, BTreeMap<String, u64>) {
+        let kinds = self.kinds.lock().map(|k| k.clone()).unwrap_or_default();
+        (
+            self.files.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+            self.skipped.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+            kinds,
+        )
+    }
+
+    /// Passes a finding on (sources that build findings themselves, e.g. Slack).
+    pub(crate) fn finding(&self, f: Finding) {
+        self.events.finding(f);
+    }
+
+    /// One input scanned completely.
+    pub(crate) fn scanned(&self, path: &str, bytes: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.events.scanned(path, bytes);
+    }
+
+    /// An input skipped or (partly) failed; counted and reported, and the scan goes on.
+    pub(crate) fn report(&self, path: &str, kind: &str, message: &str) {
+        if SKIP_KINDS.contains(&kind) {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Ok(mut k) = self.kinds.lock() {
+            *k.entry(kind.to_owned()).or_default() += 1;
+        }
+        self.events.error(path, kind, message);
+    }
+
+    /// Reports a failed read: a decompression limit, permission, corruption or plain I/O.
+    pub(crate) fn read_failed(
+        &self,
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+        e: &io::Error,
+    ) {
+        let (kind, msg) = classify(e, depth, budget);
+        self.report(&origin.path, kind, &msg);
+    }
+
+    /// Scans text bytes held in memory.
+    fn scan_text(&self, data: &[u8], origin: &Origin, step: Option<&'static str>) {
+        let mut sink = EventSink {
+            events: self.events,
+            step,
+        };
+        self.scanner.scan_bytes_with(data, origin, &mut sink);
+        self.scanned(&origin.path, data.len() as u64);
+    }
+
+    /// Scans a text stream in bounded memory; what arrived before a read error is scanned.
+    fn stream_text(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+        step: Option<&'static str>,
+    ) {
+        let mut sink = EventSink {
+            events: self.events,
+            step,
+        };
+        match self.scanner.scan_reader(reader, origin, &mut sink) {
+            Ok(n) => self.scanned(&origin.path, n),
+            Err(e) => self.read_failed(origin, depth, budget, &e),
+        }
+    }
+
+    /// Checks that one more archive level may be opened; reports it otherwise.
+    fn may_open(&self, origin: &Origin, depth: usize) -> bool {
+        if depth < self.opts.archive.max_depth {
+            return true;
+        }
+        let msg = format!(
+            "archive not opened: nested deeper than the archive depth limit ({})",
+            self.opts.archive.max_depth
+        );
+        self.report(&origin.path, "archive-depth", &msg);
+        false
+    }
+
+    /// Scans an input held whole in memory. `depth` is how many archives enclose it.
+    pub(crate) fn scan_buffer(
+        &self,
+        data: &[u8],
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+    ) {
+        let kind = encoding::sniff(data);
+        if kind.is_archive() && !self.may_open(origin, depth) {
+            return;
+        }
+        match kind {
+            Kind::Zip => with_budget(self, budget, |b| {
+                archive::scan_zip(self, Cursor::new(data), origin, depth + 1, b)
+            }),
+            Kind::Gzip => with_budget(self, budget, |b| {
+                archive::scan_gzip(self, &mut &data[..], origin, depth + 1, b)
+            }),
+            Kind::Tar => with_budget(self, budget, |b| {
+                archive::scan_tar(self, &mut &data[..], origin, depth + 1, b)
+            }),
+            Kind::Utf16(enc, bom) => {
+                let text = encoding::transcode(enc, &data[bom..]);
+                self.scan_text(&text, origin, Some(encoding::step_name(enc)));
+            }
+            Kind::Binary => self.report(
+                &origin.path,
+                "binary",
+                "binary file (NUL byte in the first 8 KiB), not scanned",
+            ),
+            Kind::Text => self.scan_text(data, origin, None),
+        }
+    }
+
+    /// Scans a stream of unknown length: held whole when it is small, streamed otherwise.
+    pub(crate) fn scan_stream(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+    ) {
+        let mut buf = Vec::new();
+        let limit = self.opts.in_memory_limit;
+        // Look before reading on: a binary member is given up without inflating the rest.
+        let first = read_up_to(reader, &mut buf, SNIFF_LEN.min(limit + 1));
+        if first.is_ok() && encoding::sniff(&buf) == Kind::Binary {
+            return self.report(
+                &origin.path,
+                "binary",
+                "binary file (NUL byte in the first 8 KiB), not scanned",
+            );
+        }
+        if let Err(e) = first.and_then(|()| read_up_to(reader, &mut buf, limit + 1)) {
+            // Scan what arrived (findings before a bomb or a corrupt block are kept).
+            if encoding::sniff(&buf) == Kind::Text {
+                let mut sink = EventSink {
+                    events: self.events,
+                    step: None,
+                };
+                self.scanner.scan_bytes_with(&buf, origin, &mut sink);
+            }
+            return self.read_failed(origin, depth, budget, &e);
+        }
+        if buf.len() <= limit {
+            return self.scan_buffer(&buf, origin, depth, budget);
+        }
+        self.scan_big(&buf, reader, None, origin, depth, budget);
+    }
+
+    /// Scans an input too big to hold: `head` (already read) followed by `rest`. A seekable
+    /// `file` (the same input, on disk) lets a big zip be read in place.
+    pub(crate) fn scan_big(
+        &self,
+        head: &[u8],
+        rest: &mut dyn Read,
+        file: Option<&mut File>,
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+    ) {
+        let kind = encoding::sniff(head);
+        if kind.is_archive() && !self.may_open(origin, depth) {
+            return;
+        }
+        let mut chained = Cursor::new(head).chain(rest);
+        match kind {
+            Kind::Zip => match file {
+                Some(f) => match f.rewind() {
+                    Ok(()) => with_budget(self, budget, |b| {
+                        archive::scan_zip(self, f, origin, depth + 1, b)
+                    }),
+                    Err(e) => self.read_failed(origin, depth, budget, &e),
+                },
+                None => self.scan_streamed_zip(&mut chained, origin, depth, budget),
+            },
+            Kind::Gzip => with_budget(self, budget, |b| {
+                archive::scan_gzip(self, &mut chained, origin, depth + 1, b)
+            }),
+            Kind::Tar => with_budget(self, budget, |b| {
+                archive::scan_tar(self, &mut chained, origin, depth + 1, b)
+            }),
+            Kind::Utf16(enc, bom) => {
+                let mut body = Cursor::new(&head[bom..]).chain(chained.into_inner().1);
+                let mut utf8 = Utf16Reader::new(&mut body, enc);
+                let step = Some(encoding::step_name(enc));
+                self.stream_text(&mut utf8, origin, depth, budget, step);
+            }
+            Kind::Binary => self.report(
+                &origin.path,
+                "binary",
+                "binary file (NUL byte in the first 8 KiB), not scanned",
+            ),
+            Kind::Text => self.stream_text(&mut chained, origin, depth, budget, None),
+        }
+    }
+
+    /// A zip that arrives as a stream (stdin, an archive member) needs seeking: it is held
+    /// in memory up to `max_nested_zip` bytes and reported as too large beyond that.
+    fn scan_streamed_zip(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        depth: usize,
+        budget: Option<&Budget>,
+    ) {
+        let cap = self.opts.archive.max_nested_zip;
+        let mut buf = Vec::new();
+        if let Err(e) = read_up_to(reader, &mut buf, cap + 1) {
+            return self.read_failed(origin, depth, budget, &e);
+        }
+        if buf.len() > cap {
+            let msg = format!(
+                "zip archive read from a stream is larger than {cap} bytes (the in-memory limit for zips that cannot be read in place)"
+            );
+            return self.report(&origin.path, "too-large", &msg);
+        }
+        with_budget(self, budget, |b| {
+            archive::scan_zip(self, Cursor::new(&buf[..]), origin, depth + 1, b)
+        });
+    }
+}
+
+/// Runs `f` with the enclosing archive's decompression budget, or a fresh one for an
+/// archive that is not inside another.
+fn with_budget(ctx: &Ctx<'_>, budget: Option<&Budget>, f: impl FnOnce(&Budget)) {
+    match budget {
+        Some(b) => f(b),
+        None => f(&Budget::new(&ctx.opts.archive)),
+    }
+}
+
+/// Reads until EOF or until `buf` holds `limit` bytes.
+pub(crate) fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: usize) -> io::Result<()> {
+    let want = limit.saturating_sub(buf.len()) as u64;
+    r.take(want).read_to_end(buf).map(|_| ())
+}
+
+/// Maps a read error to an event kind and message.
+fn classify(e: &io::Error, depth: usize, budget: Option<&Budget>) -> (&'static str, String) {
+    if let Some(hit) = archive::limit_hit(e).or(budget.and_then(Budget::hit)) {
+        return ("zip-bomb", hit.to_string());
+    }
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => ("permission-denied", e.to_string()),
+        _ if depth > 0 => ("corrupt-archive", format!("reading archive member: {e}")),
+        _ => ("read-error", e.to_string()),
+    }
+}

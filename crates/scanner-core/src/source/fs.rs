@@ -1,0 +1,333 @@
+//! File trees and standard input, scanned on all cores.
+//!
+//! The walk uses the `ignore` crate (ripgrep's walker): `.gitignore`/`.ignore` are honoured
+//! unless [`ScanOptions::no_ignore`], hidden entries are skipped unless
+//! [`ScanOptions::hidden`], and [`ScanOptions::exclude`] globs (gitignore syntax, matched
+//! against the path as reported) drop more. Each walker thread scans what it visits and
+//! keeps one read buffer for its whole life. Files up to [`ScanOptions::in_memory_limit`]
+//! are read whole; bigger ones go through [`Scanner::scan_reader`] in bounded memory.
+//! Archives, UTF-16 text and Slack exports are recognised by content (see
+//! [`archive`](super::archive), [`slack`](super::slack)). Nothing is ever written.
+//!
+//! Symbolic links are followed (Kubernetes' `/var/log/containers` is all links); every
+//! input that is not (fully) scanned is reported through [`Events::error`] with one of the
+//! kinds `permission-denied`, `not-found`, `broken-symlink`, `symlink-loop`, `fifo`,
+//! `device`, `socket`, `too-large`, `binary`, `read-error`, `walk-error`, or an archive kind,
+//! and the scan goes on.
+//!
+//! Paths are reported as the walk reaches them from the root argument as given
+//! (`logs/app.log` for the root `logs`, `app.log` for `.`), `/`-separated.
+
+use std::collections::BTreeMap;
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{DirEntry, WalkBuilder, WalkState};
+
+use crate::origin::Origin;
+use crate::scanner::Scanner;
+use crate::source::archive::ArchiveLimits;
+use crate::source::content::{read_up_to, Ctx};
+use crate::source::slack::{self, DirExports};
+use crate::source::Events;
+
+/// What a file-tree scan looks at and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Scan files that `.gitignore` / `.ignore` exclude.
+    pub no_ignore: bool,
+    /// Scan hidden files and directories.
+    pub hidden: bool,
+    /// Globs (gitignore syntax) of paths to skip.
+    pub exclude: Vec<String>,
+    /// Files larger than this are skipped and reported as `too-large`.
+    pub max_file_size: u64,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Follow symbolic links (loops and dangling links are reported).
+    pub follow_symlinks: bool,
+    /// Inputs up to this size are held in memory whole; bigger ones are streamed in chunks.
+    pub in_memory_limit: usize,
+    /// Archive depth and anti-bomb limits.
+    pub archive: ArchiveLimits,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            no_ignore: false,
+            hidden: false,
+            exclude: Vec::new(),
+            max_file_size: 10 << 30,
+            threads: 0,
+            follow_symlinks: true,
+            in_memory_limit: 8 << 20,
+            archive: ArchiveLimits::default(),
+        }
+    }
+}
+
+/// Counters of one scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Inputs scanned completely (files and archive members).
+    pub files: u64,
+    /// Bytes scanned (decompressed, transcoded).
+    pub bytes: u64,
+    /// Inputs deliberately not scanned (binary, too large, special files, encrypted ...).
+    pub skipped: u64,
+    /// Inputs that failed (unreadable, corrupt, zip bombs ...).
+    pub errors: u64,
+    /// Skipped and failed inputs by kind.
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+/// What stops a file-tree scan before it starts; problems with single inputs are events.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An `exclude` glob does not parse.
+    #[error("invalid exclude glob {glob:?}: {reason}")]
+    Glob {
+        /// The glob as given.
+        glob: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+}
+
+/// Scans files, directories and (for `-`) standard input, reporting through `events`.
+pub fn scan_paths(
+    paths: &[PathBuf],
+    scanner: &Scanner,
+    opts: &ScanOptions,
+    events: &dyn Events,
+) -> Result<ScanStats, Error> {
+    let ctx = Ctx::new(scanner, opts, events);
+    let (stdin, roots): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|p| p.as_os_str() == "-");
+    if !stdin.is_empty() {
+        let mut input = io::stdin().lock();
+        ctx.scan_stream(&mut input, &Origin::path("-"), 0, None);
+    }
+    if let Some((first, rest)) = roots.split_first() {
+        let mut walk = WalkBuilder::new(first);
+        for r in rest {
+            walk.add(r);
+        }
+        walk.hidden(!opts.hidden)
+            .ignore(!opts.no_ignore)
+            .git_ignore(!opts.no_ignore)
+            .git_global(!opts.no_ignore)
+            .git_exclude(!opts.no_ignore)
+            .parents(!opts.no_ignore)
+            .follow_links(opts.follow_symlinks)
+            .threads(opts.threads);
+        if !opts.exclude.is_empty() {
+            let mut ob = OverrideBuilder::new("");
+            for g in &opts.exclude {
+                ob.add(&format!("!{g}")).map_err(|e| Error::Glob {
+                    glob: g.clone(),
+                    reason: e.to_string(),
+                })?;
+            }
+            let ov = ob.build().map_err(|e| Error::Glob {
+                glob: opts.exclude.join(" "),
+                reason: e.to_string(),
+            })?;
+            walk.overrides(ov);
+        }
+        let slack = DirExports::default();
+        let (ctx, slack) = (&ctx, &slack);
+        walk.build_parallel().run(|| {
+            let mut buf = Vec::new();
+            Box::new(move |res| {
+                match res {
+                    Ok(entry) => visit(ctx, slack, &entry, &mut buf),
+                    Err(e) => walk_error(ctx, &e, None),
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let (files, bytes, skipped, errors, by_kind) = ctx.totals();
+    Ok(ScanStats {
+        files,
+        bytes,
+        skipped,
+        errors,
+        by_kind,
+    })
+}
+
+/// The label of a path: as reached from the root argument, without `./`, `/`-separated.
+fn label(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let mut s: &str = &s;
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest.trim_start_matches('/');
+    }
+    if cfg!(windows) {
+        s.replace('\\', "/")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Scans one walked entry.
+fn visit(ctx: &Ctx<'_>, slack: &DirExports, entry: &DirEntry, buf: &mut Vec<u8>) {
+    let Some(ft) = entry.file_type() else {
+        return;
+    };
+    if ft.is_dir() {
+        return;
+    }
+    let path = entry.path();
+    let name = label(path);
+    if ft.is_symlink() {
+        // Only reached when links are not followed.
+        return ctx.report(&name, "symlink", "symbolic link, not followed");
+    }
+    if let Some(kind) = special_kind(&ft) {
+        // A FIFO named on the command line (`<(cmd)`) is read; one met in a tree is not:
+        // opening it could block forever.
+        if !(kind == "fifo" && entry.depth() == 0) {
+            let msg = format!("{kind}, not a regular file; not scanned");
+            return ctx.report(&name, kind, &msg);
+        }
+    }
+    let meta = match entry.metadata() {
+        Ok(m) => m,
+        Err(e) => return walk_error(ctx, &e, Some(path)),
+    };
+    scan_file(ctx, slack, path, &name, &meta, buf);
+}
+
+/// Which special file (not regular, not a directory) a file type is.
+fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("fifo");
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return Some("device");
+        }
+        if ft.is_socket() {
+            return Some("socket");
+        }
+    }
+    (!ft.is_file()).then_some("device")
+}
+
+/// Reads and scans one file: whole when small, streamed when big.
+fn scan_file(
+    ctx: &Ctx<'_>,
+    slack: &DirExports,
+    path: &Path,
+    name: &str,
+    meta: &Metadata,
+    buf: &mut Vec<u8>,
+) {
+    if meta.is_file() && meta.len() > ctx.opts.max_file_size {
+        let msg = format!(
+            "{} bytes, larger than the maximum file size ({} bytes); not scanned",
+            meta.len(),
+            ctx.opts.max_file_size
+        );
+        return ctx.report(name, "too-large", &msg);
+    }
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return io_error(ctx, name, path, &e),
+    };
+    let origin = Origin::path(name);
+    let limit = ctx.opts.in_memory_limit;
+    buf.clear();
+    if let Err(e) = read_up_to(&mut file, buf, limit + 1) {
+        return io_error(ctx, name, path, &e);
+    }
+    if buf.len() > limit {
+        let (head, file_ref) = (&buf[..], &mut file);
+        let mut rest = match file_ref.try_clone() {
+            Ok(f) => f,
+            Err(e) => return io_error(ctx, name, path, &e),
+        };
+        return ctx.scan_big(head, &mut rest, Some(file_ref), &origin, 0, None);
+    }
+    if let Some((users, channel, date)) = slack.lookup(ctx, path) {
+        if slack::scan_dir_day(ctx, buf, &origin, &users, channel, date) {
+            return;
+        }
+    }
+    ctx.scan_buffer(buf, &origin, 0, None);
+    // A buffer grown for one big file is not kept for the thread's lifetime.
+    if buf.capacity() > 2 * limit + 2 {
+        *buf = Vec::new();
+    }
+}
+
+/// Reports an I/O error on one file with the kind that names its cause.
+fn io_error(ctx: &Ctx<'_>, name: &str, path: &Path, e: &io::Error) {
+    let kind = match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission-denied",
+        io::ErrorKind::NotFound if is_symlink(path) => "broken-symlink",
+        io::ErrorKind::NotFound => "not-found",
+        _ if e.raw_os_error() == Some(ELOOP) => "symlink-loop",
+        _ => "read-error",
+    };
+    ctx.report(name, kind, &e.to_string());
+}
+
+/// `ELOOP` on Linux and the BSDs/macOS (too many levels of symbolic links).
+const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Reports an error of the walk itself (unreadable directory, loop, dangling link).
+fn walk_error(ctx: &Ctx<'_>, err: &ignore::Error, path: Option<&Path>) {
+    match err {
+        ignore::Error::WithPath { path, err } => walk_error(ctx, err, Some(path)),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(ctx, err, path)
+        }
+        ignore::Error::Partial(errs) => {
+            for e in errs {
+                walk_error(ctx, e, path);
+            }
+        }
+        ignore::Error::Loop { ancestor, child } => {
+            let msg = format!(
+                "symbolic link loop: {} leads back to {}",
+                label(child),
+                label(ancestor)
+            );
+            ctx.report(&label(child), "symlink-loop", &msg);
+        }
+        ignore::Error::Io(e) => {
+            let p = path.unwrap_or(Path::new(""));
+            io_error(ctx, &label(p), p, e);
+        }
+        other => {
+            let p = path.map(label).unwrap_or_default();
+            ctx.report(&p, "walk-error", &other.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(label(Path::new("./a/b.txt")), "a/b.txt");
+        assert_eq!(label(Path::new(".//a")), "a");
+        assert_eq!(label(Path::new("logs/x.log")), "logs/x.log");
+        assert_eq!(label(Path::new("/abs/x")), "/abs/x");
+    }
+}
