@@ -124,9 +124,9 @@ fn big_file_token_straddling_chunk_boundaries_found_once_with_true_line() {
         if data.len() + 64 > at {
             continue;
         }
-        let pad = at - data.len() - 1;
+        let pad = at - data.len() - 23;
         data.extend_from_slice(&filler(pad, data.len() / 40));
-        data.push(b'\n');
+        data.extend_from_slice(b"\nAuthorization: Bearer ");
         starts.push(data.len());
         data.extend_from_slice(tok.as_bytes());
         data.push(b'\n');
@@ -135,31 +135,46 @@ fn big_file_token_straddling_chunk_boundaries_found_once_with_true_line() {
     assert!(data.len() > 4 * chunk);
     let p = write(dir.path(), "huge.log", &data);
 
-    let opts = ScanOptions {
-        in_memory_limit: 64 * 1024,
-        ..ScanOptions::default()
-    };
-    let out = scan_with(&scanner, std::slice::from_ref(&p), &opts);
+    // Memory-mapped windows (in parallel and not), and chunked reads through scan_reader.
+    for (mmap, threads) in [(true, 2), (true, 1), (false, 2)] {
+        let opts = ScanOptions {
+            in_memory_limit: 64 * 1024,
+            mmap,
+            window: chunk,
+            threads,
+            ..ScanOptions::default()
+        };
+        check_big(&scanner, &p, &data, &starts, &opts);
+    }
+}
+
+fn check_big(scanner: &Scanner, p: &Path, data: &[u8], starts: &[usize], opts: &ScanOptions) {
+    let out = scan_with(scanner, &[p.to_path_buf()], opts);
     let expected: Vec<(String, String, usize, usize)> = starts
         .iter()
         .map(|&s| {
             let line = data[..s].iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = s - data[..s]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+                + 1;
             (
                 "k8s-sa-token-legacy".into(),
                 p.display().to_string(),
                 line,
-                1,
+                col,
             )
         })
         .collect();
-    assert_eq!(out.positions(), expected);
+    assert_eq!(out.positions(), expected, "{opts:?}");
     let offsets: Vec<u64> = out.findings.iter().map(|f| f.byte_offset).collect();
     assert_eq!(
         offsets,
         starts.iter().map(|&s| s as u64).collect::<Vec<_>>()
     );
     // The same as scanning the whole file at once.
-    let whole = scanner.scan_bytes(&data, &Origin::path(p.display().to_string()));
+    let whole = scanner.scan_bytes(data, &Origin::path(p.display().to_string()));
     assert_eq!(whole.len(), out.findings.len());
     assert_eq!(out.stats.bytes, data.len() as u64);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::finding::Finding;
 use crate::origin::Origin;
@@ -39,6 +39,8 @@ pub(crate) struct Ctx<'a> {
     skipped: AtomicU64,
     errors: AtomicU64,
     kinds: Mutex<BTreeMap<String, u64>>,
+    /// Threads that scan the windows of one big file together (built at first use).
+    pool: OnceLock<Option<rayon::ThreadPool>>,
 }
 
 /// Hands findings to [`Events`], recording a transcoding step when there was one.
@@ -67,7 +69,23 @@ impl<'a> Ctx<'a> {
             skipped: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             kinds: Mutex::new(BTreeMap::new()),
+            pool: OnceLock::new(),
         }
+    }
+
+    /// The pool for windows of big files; `None` with one thread (or if none can start).
+    pub(crate) fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool
+            .get_or_init(|| {
+                let n = match self.opts.threads {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    n => n,
+                };
+                (n > 1)
+                    .then(|| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok())
+                    .flatten()
+            })
+            .as_ref()
     }
 
     /// (files, bytes, skipped, errors, count per error kind) so far.

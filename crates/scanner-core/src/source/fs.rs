@@ -30,6 +30,7 @@ use crate::origin::Origin;
 use crate::scanner::Scanner;
 use crate::source::archive::ArchiveLimits;
 use crate::source::content::{read_up_to, Ctx};
+use crate::source::mapped;
 use crate::source::slack::{self, DirExports};
 use crate::source::Events;
 
@@ -50,6 +51,11 @@ pub struct ScanOptions {
     pub follow_symlinks: bool,
     /// Inputs up to this size are held in memory whole; bigger ones are streamed in chunks.
     pub in_memory_limit: usize,
+    /// Memory-map regular files of 1 MiB and more instead of reading them (see
+    /// [`mapped`](super::mapped) for why and for the SIGBUS caveat).
+    pub mmap: bool,
+    /// Bytes of a mapped file scanned per window (windows of one file run in parallel).
+    pub window: usize,
     /// Archive depth and anti-bomb limits.
     pub archive: ArchiveLimits,
 }
@@ -64,6 +70,8 @@ impl Default for ScanOptions {
             threads: 0,
             follow_symlinks: true,
             in_memory_limit: 8 << 20,
+            mmap: true,
+            window: 8 << 20,
             archive: ArchiveLimits::default(),
         }
     }
@@ -96,6 +104,9 @@ pub enum Error {
         reason: String,
     },
 }
+
+/// Files smaller than this are read: mapping costs more than copying a few pages.
+const MMAP_MIN: u64 = 1 << 20;
 
 /// Scans files, directories and (for `-`) standard input, reporting through `events`.
 pub fn scan_paths(
@@ -244,6 +255,15 @@ fn scan_file(
         Err(e) => return io_error(ctx, name, path, &e),
     };
     let origin = Origin::path(name);
+    let slack_day = slack.lookup(ctx, path);
+    if ctx.opts.mmap
+        && slack_day.is_none()
+        && meta.is_file()
+        && meta.len() >= MMAP_MIN
+        && mapped::scan_file(ctx, &file, meta.len(), &origin)
+    {
+        return;
+    }
     let limit = ctx.opts.in_memory_limit;
     buf.clear();
     if let Err(e) = read_up_to(&mut file, buf, limit + 1) {
@@ -257,7 +277,7 @@ fn scan_file(
         };
         return ctx.scan_big(head, &mut rest, Some(file_ref), &origin, 0, None);
     }
-    if let Some((users, channel, date)) = slack.lookup(ctx, path) {
+    if let Some((users, channel, date)) = slack_day {
         if slack::scan_dir_day(ctx, buf, &origin, &users, channel, date) {
             return;
         }

@@ -6,6 +6,7 @@ mod content;
 mod encoding;
 pub mod fs;
 pub mod git;
+mod mapped;
 mod slack;
 
 /// What a source reports back while it runs; implemented by the CLI (and by library users).
