@@ -53,5 +53,6 @@ pub fn run(args: GitArgs) -> Result<u8> {
         stats.skipped = s.skipped;
         stats.commits = Some(s.commits);
     }
+    stats.suppressed = scanner.suppressed();
     reporter.finish(stats)
 }

@@ -65,6 +65,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         files: stats.files,
         bytes: stats.bytes,
         skipped: stats.skipped,
+        suppressed: scanner.suppressed(),
         ..RunStats::default()
     };
     let code = reporter.finish(run)?;

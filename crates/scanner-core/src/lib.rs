@@ -37,6 +37,7 @@ pub mod rules;
 mod scanner;
 mod sink;
 pub mod source;
+pub mod suppress;
 
 pub use error::{Error, Result};
 pub use finding::{

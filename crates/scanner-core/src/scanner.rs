@@ -4,6 +4,7 @@
 //! what to feed it. One [`Scanner`] is built once and shared by all threads.
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::analyse;
@@ -14,6 +15,7 @@ use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
 use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, pem};
 use crate::sink::Sink;
+use crate::suppress;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
@@ -92,6 +94,7 @@ impl ScannerBuilder {
             prefilter,
             now: self.now,
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
+            suppressed: AtomicU64::new(0),
         })
     }
 }
@@ -101,6 +104,8 @@ pub struct Scanner {
     prefilter: Prefilter,
     now: Option<i64>,
     chunk_size: usize,
+    /// Findings dropped so far because the user allowed them (inline comment, config).
+    suppressed: AtomicU64,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -164,6 +169,12 @@ impl Scanner {
     /// Starts configuring a scanner.
     pub fn builder() -> ScannerBuilder {
         ScannerBuilder::default()
+    }
+
+    /// How many findings this scanner has dropped so far because the user allowed them
+    /// (an inline `leakscan:allow` comment, a config allowlist); for the report's summary.
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed.load(Ordering::Relaxed)
     }
 
     fn now(&self) -> i64 {
@@ -286,6 +297,10 @@ impl Scanner {
         raws.dedup_by(|a, b| a.start == b.start && a.rule_id == b.rule_id && a.secret == b.secret);
         let mut lines = LineIndex::new(data);
         for r in raws {
+            if suppress::inline_allowed(data, r.start, r.end) {
+                self.suppressed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             let (line, column) = lines.locate(r.start);
             let (end_line, end_column) = lines.locate(r.end.max(r.start + 1));
             let info = rules::builtin(r.rule_id);
