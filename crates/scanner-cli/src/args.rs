@@ -21,6 +21,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan git history: every blob reachable from every ref, once.
     Git(GitArgs),
+    /// Accept today's findings: write their fingerprints to a baseline file.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List the built-in rules.
     Rules,
     /// Print the version.
@@ -51,6 +54,26 @@ pub struct ScanArgs {
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `leakscan baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan like `leakscan scan` (or `leakscan git` with --git) and write the findings'
+    /// fingerprints to --output (default .leakscan-baseline.json); later runs with
+    /// `--baseline FILE` report only new findings.
+    Create(BaselineCreateArgs),
+}
+
+/// `leakscan baseline create`.
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Scan the git history of the repository given as the path instead of files.
+    #[arg(long)]
+    pub git: bool,
+    /// What to scan, with the options of `leakscan scan`.
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `leakscan git`.

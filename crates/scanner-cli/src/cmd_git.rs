@@ -24,8 +24,13 @@ impl Events for ToReporter<'_> {
 
 /// Runs a git scan.
 pub fn run(args: GitArgs) -> Result<u8> {
-    let scanner = build_scanner(&args.common)?;
     let reporter = Reporter::new(&args.common)?;
+    run_with(args, reporter)
+}
+
+/// Runs the scan into `reporter` (a report, or a baseline for `leakscan baseline create`).
+pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
+    let scanner = build_scanner(&args.common)?;
     let events = ToReporter(&reporter);
     let repo = args.repo.display().to_string();
     let mut stats = RunStats::default();

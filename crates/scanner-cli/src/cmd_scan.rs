@@ -33,6 +33,12 @@ impl Events for ToReporter<'_> {
 
 /// Runs a file-tree scan.
 pub fn run(args: ScanArgs) -> Result<u8> {
+    let reporter = Reporter::new(&args.common)?;
+    run_with(args, reporter)
+}
+
+/// Runs the scan into `reporter` (a report, or a baseline for `leakscan baseline create`).
+pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
     // A mistyped path must not pass as a clean scan: that is a usage error (exit 2).
     for p in args.paths.iter().filter(|p| p.as_os_str() != "-") {
         std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;
@@ -41,7 +47,6 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         bail!("\"-\" (standard input) can be given only once");
     }
     let scanner = build_scanner(&args.common)?;
-    let reporter = Reporter::new(&args.common)?;
     let opts = ScanOptions {
         no_ignore: args.no_ignore,
         hidden: args.hidden,

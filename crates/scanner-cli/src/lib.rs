@@ -2,6 +2,7 @@
 //! library user would also need lives in `scanner_core`.
 
 mod args;
+mod cmd_baseline;
 mod cmd_git;
 mod cmd_scan;
 mod output;
@@ -43,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(a) => cmd_scan::run(a),
         Command::Git(a) => cmd_git::run(a),
+        Command::Baseline(args::BaselineCommand::Create(a)) => cmd_baseline::create(a),
         Command::Rules => {
             for r in scanner_core::rules::BUILTIN_RULES {
                 println!("{:<24} {:<9} {}", r.id, r.severity.as_str(), r.description);

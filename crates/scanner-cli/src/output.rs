@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use scanner_core::baseline::Baseline;
 use scanner_core::report::{self, Format, Report, ReportOptions, RunStats, ScanError};
 use scanner_core::{Finding, Scanner, Severity};
 
@@ -66,13 +67,26 @@ pub struct Reporter {
     quiet: bool,
     verbose: bool,
     started: Instant,
+    /// Findings accepted by `--baseline`: counted as suppressed, not reported.
+    baseline: Option<Baseline>,
+    /// `leakscan baseline create`: write a baseline instead of a report.
+    creates_baseline: bool,
     inner: Mutex<Inner>,
 }
+
+/// Where `leakscan baseline create` writes when `--output` is not given.
+pub const DEFAULT_BASELINE: &str = ".leakscan-baseline.json";
 
 impl Reporter {
     /// Sets up output per the common options (creates the temp file for `--output`).
     pub fn new(common: &CommonArgs) -> Result<Reporter> {
         let format = format(common);
+        let baseline = match &common.baseline {
+            None => None,
+            Some(path) => Some(
+                Baseline::load(path).with_context(|| format!("--baseline {}", path.display()))?,
+            ),
+        };
         let dest = match &common.output {
             None => Dest::Stdout,
             Some(path) => {
@@ -102,6 +116,8 @@ impl Reporter {
             quiet: common.quiet,
             verbose: common.verbose,
             started: Instant::now(),
+            baseline,
+            creates_baseline: false,
             inner: Mutex::new(Inner {
                 findings: Vec::new(),
                 errors: Vec::new(),
@@ -111,6 +127,20 @@ impl Reporter {
         })
     }
 
+    /// Sets up `leakscan baseline create`: findings go into a baseline file (`--output`, by
+    /// default [`DEFAULT_BASELINE`]) and the run succeeds whatever it finds.
+    pub fn for_baseline(common: &CommonArgs) -> Result<Reporter> {
+        let mut common = common.clone();
+        common.baseline = None;
+        common.format = Some(FormatArg::Json);
+        common
+            .output
+            .get_or_insert_with(|| PathBuf::from(DEFAULT_BASELINE));
+        let mut r = Reporter::new(&common)?;
+        r.creates_baseline = true;
+        Ok(r)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panicking worker must not take the findings of the others with it.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -118,12 +148,13 @@ impl Reporter {
 
     /// Takes one finding: filters it, streams it (JSONL) or keeps it for the report.
     pub fn finding(&self, f: Finding) {
-        if f.severity < self.min_severity {
+        if f.severity < self.min_severity || self.baseline.as_ref().is_some_and(|b| b.contains(&f))
+        {
             self.lock().suppressed += 1;
             return;
         }
         let mut inner = self.lock();
-        if self.format == Format::Jsonl {
+        if self.format == Format::Jsonl && !self.creates_baseline {
             let opts = self.opts;
             let mut w = inner.dest.writer();
             if let Err(e) = report::write_jsonl_finding(&mut *w, &f, &opts).and_then(|_| w.flush())
@@ -172,6 +203,9 @@ impl Reporter {
         {
             let mut w = dest.writer();
             match self.format {
+                _ if self.creates_baseline => {
+                    Baseline::from_findings(&report.findings).write(&mut *w)
+                }
                 Format::Text => report::write_text(&mut *w, &report, &self.opts),
                 Format::Json => report::write_json(&mut *w, &report, &self.opts),
                 Format::Sarif => report::write_sarif(&mut *w, &report, &self.opts),
@@ -197,6 +231,12 @@ impl Reporter {
                 s.skipped,
                 report.errors.len()
             );
+        }
+        if self.creates_baseline {
+            if !self.quiet {
+                eprintln!("leakscan: baseline of {n} findings written");
+            }
+            return Ok(0);
         }
         Ok(if n > 0 { self.exit_code } else { 0 })
     }

@@ -103,7 +103,7 @@ fn log_with_token(sa: &str) -> Vec<u8> {
 }
 
 #[test]
-fn tree_with_archives_paths_relative_to_the_root_as_given() {
+fn tree_with_archives_paths_relative_to_the_scan_root() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let log = log_with_token("ci");
@@ -130,14 +130,26 @@ fn tree_with_archives_paths_relative_to_the_root_as_given() {
     let legacy = "k8s-sa-token-legacy".to_string();
     let kc = "kubeconfig-token".to_string();
     let admin = "backup.zip!/etc.tar.gz!/etc/kubernetes/admin.conf";
-    for (arg, prefix) in [("tree", "tree/"), (".", "tree/"), ("./tree", "tree/")] {
+    // SPEC: paths are relative to the scan root, however the root was spelled; with
+    // several roots they stay as reached from each root.
+    let abs = root.join("tree");
+    let abs = abs.to_str().unwrap();
+    for (arg, second, prefix) in [
+        ("tree", None, ""),
+        (".", None, ""),
+        ("./tree", None, ""),
+        (abs, None, ""),
+        ("tree", Some("empty"), "tree/"),
+    ] {
         let cwd = if arg == "." {
             root.join("tree")
         } else {
             root.to_path_buf()
         };
-        let prefix = if arg == "." { "" } else { prefix };
-        let out = leakscan(&cwd, &["--format", "json", arg]);
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        let mut args = vec!["--format", "json", arg];
+        args.extend(second);
+        let out = leakscan(&cwd, &args);
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -248,19 +260,19 @@ fn slack_export_fixture_gives_channel_date_and_user() {
         vec![
             (
                 s("jwt"),
-                s("slack-export/incident-42/2024-03-06.json"),
+                s("incident-42/2024-03-06.json"),
                 s("incident-42"),
                 s("deploybot")
             ),
             (
                 s("k8s-sa-token-legacy"),
-                s("slack-export/ops/2024-03-05.json"),
+                s("ops/2024-03-05.json"),
                 s("ops"),
                 s("bob")
             ),
             (
                 s("kubeconfig-token"),
-                s("slack-export/ops/2024-03-05.json"),
+                s("ops/2024-03-05.json"),
                 s("ops"),
                 s("carol")
             ),

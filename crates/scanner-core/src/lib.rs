@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod analyse;
+pub mod baseline;
 pub mod decode;
 mod error;
 mod finding;

@@ -33,6 +33,8 @@ const SKIP_KINDS: &[&str] = &[
 pub(crate) struct Ctx<'a> {
     pub scanner: &'a Scanner,
     pub opts: &'a ScanOptions,
+    /// The one root directory walked paths are labelled relative to, if any.
+    pub root: Option<std::path::PathBuf>,
     events: &'a dyn Events,
     files: AtomicU64,
     bytes: AtomicU64,
@@ -63,6 +65,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             scanner,
             opts,
+            root: None,
             events,
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),

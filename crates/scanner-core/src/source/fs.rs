@@ -115,13 +115,22 @@ pub fn scan_paths(
     opts: &ScanOptions,
     events: &dyn Events,
 ) -> Result<ScanStats, Error> {
-    let ctx = Ctx::new(scanner, opts, events);
+    let mut ctx = Ctx::new(scanner, opts, events);
     let (stdin, roots): (Vec<&PathBuf>, Vec<&PathBuf>) =
         paths.iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
         let mut input = io::stdin().lock();
         ctx.scan_stream(&mut input, &Origin::path("-"), 0, None);
     }
+    // SPEC: paths are relative to the scan root, which keeps fingerprints (and baselines)
+    // the same wherever the checkout lives. With several roots the paths stay as given, so
+    // that equal names under different roots remain distinct.
+    if let [only] = roots.as_slice() {
+        if only.is_dir() {
+            ctx.root = Some(only.to_path_buf());
+        }
+    }
+    let ctx = ctx;
     if let Some((first, rest)) = roots.split_first() {
         let mut walk = WalkBuilder::new(first);
         for r in rest {
@@ -172,6 +181,15 @@ pub fn scan_paths(
     })
 }
 
+/// The label of a walked path: relative to the scan root when there is one root directory,
+/// else as reached from the root argument.
+fn rel_label(ctx: &Ctx<'_>, path: &Path) -> String {
+    match ctx.root.as_deref().and_then(|r| path.strip_prefix(r).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => label(rel),
+        _ => label(path),
+    }
+}
+
 /// The label of a path: as reached from the root argument, without `./`, `/`-separated.
 fn label(path: &Path) -> String {
     let s = path.to_string_lossy();
@@ -195,7 +213,7 @@ fn visit(ctx: &Ctx<'_>, slack: &DirExports, entry: &DirEntry, buf: &mut Vec<u8>)
         return;
     }
     let path = entry.path();
-    let name = label(path);
+    let name = rel_label(ctx, path);
     if ft.is_symlink() {
         // Only reached when links are not followed.
         return ctx.report(&name, "symlink", "symbolic link, not followed");
@@ -323,17 +341,17 @@ fn walk_error(ctx: &Ctx<'_>, err: &ignore::Error, path: Option<&Path>) {
         ignore::Error::Loop { ancestor, child } => {
             let msg = format!(
                 "symbolic link loop: {} leads back to {}",
-                label(child),
-                label(ancestor)
+                rel_label(ctx, child),
+                rel_label(ctx, ancestor)
             );
-            ctx.report(&label(child), "symlink-loop", &msg);
+            ctx.report(&rel_label(ctx, child), "symlink-loop", &msg);
         }
         ignore::Error::Io(e) => {
             let p = path.unwrap_or(Path::new(""));
-            io_error(ctx, &label(p), p, e);
+            io_error(ctx, &rel_label(ctx, p), p, e);
         }
         other => {
-            let p = path.map(label).unwrap_or_default();
+            let p = path.map(|p| rel_label(ctx, p)).unwrap_or_default();
             ctx.report(&p, "walk-error", &other.to_string());
         }
     }

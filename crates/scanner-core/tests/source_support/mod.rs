@@ -94,9 +94,10 @@ pub fn scan(path: &Path) -> Outcome {
     scan_with(&scanner(), &[path.to_path_buf()], &ScanOptions::default())
 }
 
-/// The label a file under `root` gets.
-pub fn label(root: &Path, rel: &str) -> String {
-    format!("{}/{rel}", root.display())
+/// The label a file under `root` gets when `root` is the one directory scanned: relative
+/// to it (SPEC), so fingerprints do not depend on where the tree lives.
+pub fn label(_root: &Path, rel: &str) -> String {
+    rel.to_owned()
 }
 
 /// 1-based (line, byte column) of the first `needle` in `text`.

@@ -1,0 +1,29 @@
+//! `leakscan baseline create`: the same scan as `leakscan scan` / `leakscan git`, written as
+//! a baseline of accepted fingerprints instead of a report.
+
+use anyhow::{bail, Result};
+
+use crate::args::{BaselineCreateArgs, GitArgs};
+use crate::output::Reporter;
+use crate::{cmd_git, cmd_scan};
+
+/// Scans and writes the baseline; succeeds whatever it finds.
+pub fn create(args: BaselineCreateArgs) -> Result<u8> {
+    let reporter = Reporter::for_baseline(&args.scan.common)?;
+    if !args.git {
+        return cmd_scan::run_with(args.scan, reporter);
+    }
+    let repo = match args.scan.paths.as_slice() {
+        [one] => one.clone(),
+        _ => bail!("--git takes exactly one repository path"),
+    };
+    let git = GitArgs {
+        repo,
+        range: None,
+        since_commit: None,
+        staged: false,
+        branch: Vec::new(),
+        common: args.scan.common,
+    };
+    cmd_git::run_with(git, reporter)
+}
