@@ -8,7 +8,7 @@
 //! Windows overlap like [`Scanner::scan_reader`](crate::Scanner::scan_reader)'s chunks:
 //! [`CHUNK_OVERLAP`] / 2 bytes of context on each side, and a window reports only findings
 //! that start in its own range, so each credential is reported once. Line numbers are made
-//! true afterwards from the newline counts of the windows before. As with chunked reads, a
+//! true afterwards by counting the newlines before each window that found something. As with chunked reads, a
 //! column is exact unless the credential's line is longer than `CHUNK_OVERLAP / 2`.
 //!
 //! A file truncated while it is mapped would raise SIGBUS; like ripgrep, leakscan accepts
@@ -78,37 +78,40 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         let mut findings: Vec<Finding> = Vec::new();
         ctx.scanner.scan_bytes_with(&m, origin, &mut findings);
         findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
-        Ok(Window {
-            findings,
-            start,
-            newlines_before_own: memchr::memchr_iter(b'\n', &m[..pre]).count(),
-            newlines_in_own: memchr::memchr_iter(b'\n', &m[pre..pre + own_len]).count(),
-        })
+        Ok(Window { findings, start })
     };
     let results: Vec<io::Result<Window>> = match ctx.pool() {
         Some(pool) => pool.install(|| (0..n).into_par_iter().map(scan_window).collect()),
         None => (0..n).map(scan_window).collect(),
     };
-    // Newlines before each window's own range → true line numbers.
-    let mut lines_before = 0usize;
+    // Findings carry lines counted from their window's start; the newlines before it are
+    // counted only for windows that found something (most files find nothing, and counting
+    // would be a second pass over every byte).
+    let mut lines = NewlineCounter::new(file, window);
     let mut failed = None;
     for r in results {
-        match r {
-            Ok(w) => {
-                let base = lines_before - w.newlines_before_own;
-                for mut f in w.findings {
-                    f.line += base;
-                    f.end_line += base;
-                    f.byte_offset += w.start as u64;
-                    ctx.finding(f);
-                }
-                lines_before += w.newlines_in_own;
-            }
+        let w = match r {
+            Ok(w) => w,
             Err(e) => {
-                // Later line numbers would be wrong without this window's newlines.
                 failed = Some(e);
                 break;
             }
+        };
+        if w.findings.is_empty() {
+            continue;
+        }
+        let base = match lines.before(w.start) {
+            Ok(n) => n,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        for mut f in w.findings {
+            f.line += base;
+            f.end_line += base;
+            f.byte_offset += w.start as u64;
+            ctx.finding(f);
         }
     }
     match failed {
@@ -118,13 +121,39 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     true
 }
 
+/// Counts the newlines of a file up to increasing offsets, mapping it piece by piece.
+struct NewlineCounter<'a> {
+    file: &'a File,
+    piece: usize,
+    pos: usize,
+    count: usize,
+}
+
+impl<'a> NewlineCounter<'a> {
+    fn new(file: &'a File, piece: usize) -> Self {
+        NewlineCounter {
+            file,
+            piece,
+            pos: 0,
+            count: 0,
+        }
+    }
+
+    /// Newlines in `file[..offset]`; offsets must not decrease between calls.
+    fn before(&mut self, offset: usize) -> io::Result<usize> {
+        while self.pos < offset {
+            let n = self.piece.min(offset - self.pos);
+            let m = map(self.file, self.pos as u64, n)?;
+            self.count += memchr::memchr_iter(b'\n', &m).count();
+            self.pos += n;
+        }
+        Ok(self.count)
+    }
+}
+
 /// What one window found.
 struct Window {
     findings: Vec<Finding>,
     /// Where the mapped bytes start in the file.
     start: usize,
-    /// Newlines in the look-back context before the window's own range.
-    newlines_before_own: usize,
-    /// Newlines in the window's own range.
-    newlines_in_own: usize,
 }
