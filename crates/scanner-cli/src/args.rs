@@ -48,6 +48,10 @@ pub struct ScanArgs {
     /// Skip files larger than this many bytes (suffixes K, M, G allowed).
     #[arg(long, value_name = "SIZE", default_value = "10G", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// Read big files instead of memory-mapping them: slower, but a file truncated by another
+    /// process during the scan cannot crash leakscan (SIGBUS), e.g. logs being rotated.
+    #[arg(long)]
+    pub no_mmap: bool,
     /// Maximum depth of nested archives to open (0 disables archive scanning).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub archive_depth: usize,

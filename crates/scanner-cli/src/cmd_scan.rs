@@ -53,6 +53,7 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
         exclude: args.exclude.clone(),
         max_file_size: args.max_file_size,
         threads: args.common.threads.unwrap_or(0),
+        mmap: !args.no_mmap,
         archive: ArchiveLimits {
             max_depth: args.archive_depth,
             ..ArchiveLimits::default()
@@ -71,6 +72,7 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
         bytes: stats.bytes,
         skipped: stats.skipped,
         suppressed: scanner.suppressed(),
+        skipped_by_reason: stats.by_kind.clone(),
         ..RunStats::default()
     };
     let code = reporter.finish(run)?;

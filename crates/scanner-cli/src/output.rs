@@ -172,11 +172,15 @@ impl Reporter {
             kind: kind.to_owned(),
             message: message.into(),
         };
-        // Binary files are expected in any tree: listed in the report, printed only with -v.
-        if self.verbose || !self.quiet && kind != "skipped" && kind != "binary" {
+        // Binary files are expected in any tree (a checkout can hold thousands): they are
+        // counted in stats.skipped_by_reason, and listed one by one only with -v.
+        let routine = kind == "binary";
+        if self.verbose || !self.quiet && kind != "skipped" && !routine {
             eprintln!("leakscan: warning: {}: {} ({})", e.path, e.message, e.kind);
         }
-        self.lock().errors.push(e);
+        if self.verbose || !routine {
+            self.lock().errors.push(e);
+        }
     }
 
     /// Renders the report, prints the summary and returns the exit code.

@@ -167,11 +167,11 @@ fn tree_with_archives_paths_relative_to_the_scan_root() {
         );
         assert_eq!(
             errors(&doc),
-            vec![
-                (format!("{prefix}bomb.zip!/a.txt"), "zip-bomb".to_string()),
-                (format!("{prefix}img.png"), "binary".to_string()),
-            ]
+            vec![(format!("{prefix}bomb.zip!/a.txt"), "zip-bomb".to_string())],
+            "binary files are counted, not listed"
         );
+        assert_eq!(doc["stats"]["skipped_by_reason"]["binary"], 1);
+        assert_eq!(doc["stats"]["skipped_by_reason"]["zip-bomb"], 1);
         // Members are inputs: build.log, admin.conf, notes.txt.
         assert_eq!(doc["stats"]["files"], 3);
         assert_eq!(doc["stats"]["skipped"], 1);
@@ -351,4 +351,35 @@ fn missing_path_is_a_usage_error_and_quiet_prints_nothing_else() {
     let out = leakscan(dir.path(), &["-f", "json", "."]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1 binary"), "summary gives reasons: {err}");
+    // -v lists each binary file in the report too.
+    let out = leakscan(dir.path(), &["-f", "json", "-v", "."]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["errors"][0]["path"], "img.bin");
+    assert_eq!(doc["errors"][0]["kind"], "binary");
+}
+
+#[test]
+fn big_file_same_findings_mapped_or_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 MiB of log lines (mapped above 1 MiB), then the token on a known line.
+    let filler = "2024-05-01T10:00:00Z INFO [api] GET /healthz 200 duration_ms=3\n";
+    let n = (3 << 20) / filler.len();
+    let mut text = filler.repeat(n);
+    text.push_str(&String::from_utf8(log_with_token("late")).unwrap());
+    write(dir.path(), "big.log", text.as_bytes());
+    let mut got = Vec::new();
+    for extra in [&[][..], &["--no-mmap"][..]] {
+        let mut args = vec!["-f", "json", "big.log"];
+        args.extend_from_slice(extra);
+        let doc = json(&leakscan(dir.path(), &args));
+        got.push(positions(&doc));
+    }
+    let want = vec![(
+        "k8s-sa-token-legacy".to_string(),
+        "big.log".to_string(),
+        n as u64 + 2,
+        38,
+    )];
+    assert_eq!(got[0], want, "mapped");
+    assert_eq!(got[1], want, "--no-mmap");
 }

@@ -10,6 +10,8 @@ pub use json::{write_json, write_jsonl_finding};
 pub use sarif::write_sarif;
 pub use text::write_text;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::finding::Finding;
@@ -53,6 +55,9 @@ pub struct RunStats {
     pub findings: u64,
     /// Findings suppressed by baseline, inline allow or config.
     pub suppressed: u64,
+    /// Skipped and failed inputs by reason (`binary`, `too-large`, `zip-bomb` ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// Commits walked (git scans).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<u64>,
