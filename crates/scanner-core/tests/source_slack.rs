@@ -251,3 +251,17 @@ fn committed_fixture_for_the_demo() {
     let out = scan(&root);
     check(&out, "", &files);
 }
+
+#[test]
+fn export_in_a_tarball_with_a_folder_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = export_files();
+    let named: Vec<(String, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (format!("acme-slack/{n}"), d.as_slice()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = named.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    fs::write(dir.path().join("export.tgz"), gz(&tar(&refs))).unwrap();
+    let out = scan(dir.path());
+    check(&out, "export.tgz!/acme-slack/", &files);
+}

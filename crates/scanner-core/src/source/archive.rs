@@ -259,7 +259,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         };
         let mut limited = Limited::new(file, ctx, budget, Compressed::Fixed(compressed));
         match slack.as_ref().and_then(|s| s.day_file(&name)) {
-            Some(day) => slack::scan_zip_day(ctx, &mut limited, &member, depth, budget, day),
+            Some(day) => slack::scan_member_day(ctx, &mut limited, &member, depth, budget, day),
             None => ctx.scan_stream(&mut limited, &member, depth, Some(budget)),
         }
     }
@@ -337,6 +337,7 @@ pub(crate) fn scan_tar(
     budget: &Budget,
 ) {
     let mut archive = tar::Archive::new(reader);
+    let mut slack = slack::TarExport::default();
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => return ctx.read_failed(origin, depth, Some(budget), &e),
@@ -371,7 +372,20 @@ pub(crate) fn scan_tar(
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let member = origin.member(&name);
-        ctx.scan_stream(&mut entry, &member, depth, Some(budget));
+        if slack.note(&name) {
+            let mut data = Vec::new();
+            match read_up_to(&mut entry, &mut data, slack::MAX_JSON) {
+                Ok(()) => {
+                    slack.set_users(&data);
+                    ctx.scan_buffer(&data, &member, depth, Some(budget));
+                }
+                Err(e) => ctx.read_failed(&member, depth, Some(budget), &e),
+            }
+        } else if let Some(day) = slack.day_file(&name) {
+            slack::scan_member_day(ctx, &mut entry, &member, depth, budget, day);
+        } else {
+            ctx.scan_stream(&mut entry, &member, depth, Some(budget));
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Slack workspace exports, zipped or unpacked: `channels.json`, `users.json` and one
+//! Slack workspace exports, zipped, in a tarball or unpacked: `channels.json`, `users.json` and one
 //! `CHANNEL/YYYY-MM-DD.json` array of messages per channel and day.
 //!
 //! Each message's strings (`text`, attachment and file previews; not `blocks`, which repeat
@@ -35,7 +35,7 @@ const MARKERS: &[&str] = &[
 ];
 /// `users.json` and day files are parsed in memory up to this size; bigger day files are
 /// scanned as plain JSON.
-const MAX_JSON: usize = 256 << 20;
+pub(crate) const MAX_JSON: usize = 256 << 20;
 /// Strings shorter than this cannot hold a credential worth reporting.
 const MIN_STRING: usize = 16;
 /// Deeper JSON nesting than this is not walked (hostile input).
@@ -145,8 +145,54 @@ impl ZipExport {
     }
 }
 
-/// Scans a zip member that is a day file (plain scan when it is not what Slack writes).
-pub(crate) fn scan_zip_day(
+/// A Slack export inside a tar stream, recognised as its members go by. A tar can only be
+/// read in order, so day files that come before the export's marker files (`channels.json`,
+/// `users.json` ...) are scanned as plain JSON, and names resolve only after `users.json`.
+#[derive(Default)]
+pub(crate) struct TarExport {
+    prefix: Option<String>,
+    users: Users,
+}
+
+impl TarExport {
+    /// Notes a member name; true when it is the export's `users.json`, which the caller
+    /// should read and hand to [`TarExport::set_users`].
+    pub(crate) fn note(&mut self, name: &str) -> bool {
+        let name = name.trim_start_matches("./");
+        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        if dir.contains('/') || !MARKERS.contains(&file) {
+            return false;
+        }
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let same = self.prefix.get_or_insert_with(|| prefix.clone()) == &prefix;
+        same && file == "users.json"
+    }
+
+    /// Takes the contents of `users.json`.
+    pub(crate) fn set_users(&mut self, data: &[u8]) {
+        self.users = Users::parse(data);
+    }
+
+    /// The channel and date of a member that is a day file of this export.
+    pub(crate) fn day_file(&self, name: &str) -> Option<Day<'_>> {
+        let prefix = self.prefix.as_deref()?;
+        let rel = name.trim_start_matches("./").strip_prefix(prefix)?;
+        let (channel, date) = day_path(rel)?;
+        Some(Day {
+            channel,
+            date,
+            users: &self.users,
+        })
+    }
+}
+
+/// Scans an archive member that is a day file (plain scan when it is not what Slack
+/// writes).
+pub(crate) fn scan_member_day(
     ctx: &Ctx<'_>,
     reader: &mut dyn Read,
     origin: &Origin,
