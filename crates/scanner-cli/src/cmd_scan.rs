@@ -26,8 +26,11 @@ impl Events for ToReporter<'_> {
     fn error(&self, path: &str, kind: &str, message: &str) {
         self.reporter.error(path, kind, message);
     }
-    fn scanned(&self, _path: &str, bytes: u64) {
-        self.progress.scanned(bytes);
+    fn scanned(&self, path: &str, bytes: u64) {
+        self.progress.scanned(path, bytes);
+    }
+    fn progress(&self, path: &str, bytes: u64) {
+        self.progress.partial(path, bytes);
     }
 }
 

@@ -1,6 +1,7 @@
 //! A progress line on stderr for scans that take more than about a second: files, bytes,
 //! MB/s, findings. Only on a terminal, never with `--quiet` or `--no-progress`.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -20,6 +21,9 @@ const TICK: Duration = Duration::from_millis(150);
 struct Shared {
     files: AtomicU64,
     bytes: AtomicU64,
+    /// Bytes scanned so far of big inputs not yet complete, by path.
+    partial: Mutex<HashMap<String, u64>>,
+    partial_total: AtomicU64,
     findings: AtomicU64,
     done: Mutex<bool>,
     wake: Condvar,
@@ -44,9 +48,35 @@ impl Progress {
     }
 
     /// One input scanned.
-    pub fn scanned(&self, bytes: u64) {
+    pub fn scanned(&self, path: &str, bytes: u64) {
+        if self.thread.is_some() {
+            let mut partial = self
+                .shared
+                .partial
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(done) = partial.remove(path) {
+                self.shared.partial_total.fetch_sub(done, Ordering::Relaxed);
+            }
+        }
         self.shared.files.fetch_add(1, Ordering::Relaxed);
         self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Part of a big input scanned.
+    pub fn partial(&self, path: &str, bytes: u64) {
+        if self.thread.is_none() {
+            return;
+        }
+        let mut partial = self
+            .shared
+            .partial
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *partial.entry(path.to_owned()).or_default() += bytes;
+        self.shared
+            .partial_total
+            .fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// One finding made.
@@ -97,7 +127,7 @@ fn draw(s: &Shared) {
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     loop {
-        let bytes = s.bytes.load(Ordering::Relaxed);
+        let bytes = s.bytes.load(Ordering::Relaxed) + s.partial_total.load(Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(1e-3);
         bar.set_message(format!(
             "scanning: {} files, {:.1} MB, {:.0} MB/s, {} findings",

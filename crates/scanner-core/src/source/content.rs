@@ -108,6 +108,11 @@ impl<'a> Ctx<'a> {
         self.events.finding(f);
     }
 
+    /// Part of a big input scanned (see [`Events::progress`]).
+    pub(crate) fn progress(&self, path: &str, bytes: u64) {
+        self.events.progress(path, bytes);
+    }
+
     /// One input scanned completely.
     pub(crate) fn scanned(&self, path: &str, bytes: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);

@@ -78,40 +78,55 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         let mut findings: Vec<Finding> = Vec::new();
         ctx.scanner.scan_bytes_with(&m, origin, &mut findings);
         findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
+        ctx.progress(&origin.path, own_len as u64);
         Ok(Window { findings, start })
     };
     let results: Vec<io::Result<Window>> = match ctx.pool() {
         Some(pool) => pool.install(|| (0..n).into_par_iter().map(scan_window).collect()),
         None => (0..n).map(scan_window).collect(),
     };
-    // Findings carry lines counted from their window's start; the newlines before it are
-    // counted only for windows that found something (most files find nothing, and counting
-    // would be a second pass over every byte).
-    let mut lines = NewlineCounter::new(file, window);
+    // Windows after a failed one are dropped: their line numbers could not be made true.
     let mut failed = None;
+    let mut windows = Vec::with_capacity(n);
     for r in results {
-        let w = match r {
-            Ok(w) => w,
+        match r {
+            Ok(w) => windows.push(w),
             Err(e) => {
                 failed = Some(e);
                 break;
             }
-        };
-        if w.findings.is_empty() {
-            continue;
         }
-        let base = match lines.before(w.start) {
-            Ok(n) => n,
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
+    }
+    // Findings carry lines counted from their window's start. The newlines before each
+    // window are counted afterwards, in parallel, and only up to the last window that found
+    // something: most files find nothing and skip this second pass entirely.
+    if let Some(last) = windows.iter().rposition(|w| !w.findings.is_empty()) {
+        let start_of = |k: usize| (k * window).saturating_sub(half);
+        let count = |k: usize| -> io::Result<usize> {
+            let (a, b) = (start_of(k), start_of(k + 1));
+            let m = map(file, a as u64, b - a)?;
+            Ok(memchr::memchr_iter(b'\n', &m).count())
         };
-        for mut f in w.findings {
-            f.line += base;
-            f.end_line += base;
-            f.byte_offset += w.start as u64;
-            ctx.finding(f);
+        let counts: Vec<io::Result<usize>> = match ctx.pool() {
+            Some(pool) => pool.install(|| (0..last).into_par_iter().map(count).collect()),
+            None => (0..last).map(count).collect(),
+        };
+        let mut base = 0usize;
+        for (k, w) in windows.into_iter().enumerate().take(last + 1) {
+            for mut f in w.findings {
+                f.line += base;
+                f.end_line += base;
+                f.byte_offset += w.start as u64;
+                ctx.finding(f);
+            }
+            match counts.get(k) {
+                Some(Ok(c)) => base += c,
+                Some(Err(e)) => {
+                    failed = Some(io::Error::new(e.kind(), e.to_string()));
+                    break;
+                }
+                None => {}
+            }
         }
     }
     match failed {
@@ -119,36 +134,6 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         Some(e) => ctx.read_failed(origin, 0, None, &e),
     }
     true
-}
-
-/// Counts the newlines of a file up to increasing offsets, mapping it piece by piece.
-struct NewlineCounter<'a> {
-    file: &'a File,
-    piece: usize,
-    pos: usize,
-    count: usize,
-}
-
-impl<'a> NewlineCounter<'a> {
-    fn new(file: &'a File, piece: usize) -> Self {
-        NewlineCounter {
-            file,
-            piece,
-            pos: 0,
-            count: 0,
-        }
-    }
-
-    /// Newlines in `file[..offset]`; offsets must not decrease between calls.
-    fn before(&mut self, offset: usize) -> io::Result<usize> {
-        while self.pos < offset {
-            let n = self.piece.min(offset - self.pos);
-            let m = map(self.file, self.pos as u64, n)?;
-            self.count += memchr::memchr_iter(b'\n', &m).count();
-            self.pos += n;
-        }
-        Ok(self.count)
-    }
 }
 
 /// What one window found.

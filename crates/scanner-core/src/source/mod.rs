@@ -21,4 +21,7 @@ pub trait Events: Sync {
     fn error(&self, path: &str, kind: &str, message: &str);
     /// One input scanned completely (`bytes` long); drives progress and stats.
     fn scanned(&self, path: &str, bytes: u64);
+    /// `bytes` more of a big input scanned before it is complete (its `scanned` follows
+    /// with the full length); lets a progress display move during one huge file.
+    fn progress(&self, _path: &str, _bytes: u64) {}
 }
