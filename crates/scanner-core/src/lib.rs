@@ -25,7 +25,9 @@
 
 #![warn(missing_docs)]
 
+mod allowlist;
 pub mod analyse;
+pub mod config;
 pub mod decode;
 mod error;
 mod finding;

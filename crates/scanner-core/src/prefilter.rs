@@ -74,6 +74,17 @@ const BUILTIN: &[(&str, Trigger)] = &[
 pub(crate) struct Prefilter {
     ac: AhoCorasick,
     triggers: Vec<Trigger>,
+    /// Custom rules' keywords, only when a configuration has any.
+    custom: Option<CustomKeywords>,
+}
+
+/// Custom keywords match case-insensitively (as in gitleaks) and may overlap (`key` and
+/// `api_key` trigger different rules), so they get an automaton of their own: built only
+/// when custom rules exist, it leaves the built-in scan exactly as fast as without them.
+struct CustomKeywords {
+    ac: AhoCorasick,
+    /// Per distinct keyword: the custom rules it triggers.
+    rules: Vec<Vec<usize>>,
 }
 
 /// One keyword hit.
@@ -87,17 +98,50 @@ pub(crate) struct Hit {
 impl Prefilter {
     /// Builds the automaton from the built-in keywords plus `(keyword, custom rule index)`.
     pub(crate) fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
-        let mut patterns: Vec<&[u8]> = BUILTIN.iter().map(|(k, _)| k.as_bytes()).collect();
-        let mut triggers: Vec<Trigger> = BUILTIN.iter().map(|&(_, t)| t).collect();
-        for (kw, idx) in custom {
-            patterns.push(kw.as_bytes());
-            triggers.push(Trigger::Custom(*idx));
-        }
+        let patterns: Vec<&[u8]> = BUILTIN.iter().map(|(k, _)| k.as_bytes()).collect();
+        let triggers: Vec<Trigger> = BUILTIN.iter().map(|&(_, t)| t).collect();
         // Leftmost-longest so that e.g. `-----BEGIN%20` wins over `-----BEGIN`.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)?;
-        Ok(Prefilter { ac, triggers })
+        let custom = if custom.is_empty() {
+            None
+        } else {
+            let mut keywords: Vec<String> = Vec::new();
+            let mut rules: Vec<Vec<usize>> = Vec::new();
+            for (kw, idx) in custom {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => rules[p].push(*idx),
+                    None => {
+                        keywords.push(kw);
+                        rules.push(vec![*idx]);
+                    }
+                }
+            }
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&keywords)?;
+            Some(CustomKeywords { ac, rules })
+        };
+        Ok(Prefilter {
+            ac,
+            triggers,
+            custom,
+        })
+    }
+
+    /// Every custom-keyword hit in `data` (overlapping ones too), once per rule it triggers.
+    pub(crate) fn custom_hits<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
+        self.custom.iter().flat_map(move |c| {
+            c.ac.find_overlapping_iter(data).flat_map(move |m| {
+                c.rules[m.pattern().as_usize()].iter().map(move |&idx| Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    trigger: Trigger::Custom(idx),
+                })
+            })
+        })
     }
 
     /// All non-overlapping keyword hits in `data`, in order.
