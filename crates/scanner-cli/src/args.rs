@@ -21,8 +21,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan git history: every blob reachable from every ref, once.
     Git(GitArgs),
-    /// List the built-in rules.
-    Rules,
+    /// List the built-in rules (and a configuration's custom rules).
+    Rules(RulesArgs),
     /// Print the version.
     Version,
 }
@@ -51,6 +51,14 @@ pub struct ScanArgs {
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `leakscan rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Configuration file whose custom rules and overrides to list.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `leakscan git`.
@@ -101,7 +109,8 @@ pub struct CommonArgs {
     /// Print secrets unredacted.
     #[arg(long)]
     pub show_secrets: bool,
-    /// Configuration file (leakscan.toml or gitleaks TOML); auto-found at the scan root.
+    /// Configuration file (leakscan.toml or gitleaks TOML) [default: leakscan.toml at the
+    /// scan root or the repository root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Suppress findings whose fingerprint is listed in FILE.

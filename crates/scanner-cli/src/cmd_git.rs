@@ -7,6 +7,7 @@ use scanner_core::source::Events;
 use scanner_core::Finding;
 
 use crate::args::GitArgs;
+use crate::config;
 use crate::output::{build_scanner, Reporter};
 
 /// Forwards a git source's events to the reporter.
@@ -24,8 +25,10 @@ impl Events for ToReporter<'_> {
 
 /// Runs a git scan.
 pub fn run(args: GitArgs) -> Result<u8> {
-    let scanner = build_scanner(&args.common)?;
+    let config = config::load(args.common.config.as_deref(), &[args.repo.clone()])?;
+    let scanner = build_scanner(&args.common, config)?;
     let reporter = Reporter::new(&args.common)?;
+    config::report_skipped(scanner.config(), &reporter);
     let events = ToReporter(&reporter);
     let repo = args.repo.display().to_string();
     let mut stats = RunStats::default();

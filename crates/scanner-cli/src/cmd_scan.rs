@@ -8,7 +8,10 @@ use scanner_core::source::fs::{self, ScanOptions};
 use scanner_core::source::Events;
 use scanner_core::Finding;
 
+use std::path::PathBuf;
+
 use crate::args::ScanArgs;
+use crate::config;
 use crate::output::{build_scanner, Reporter};
 use crate::progress::Progress;
 
@@ -40,8 +43,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         bail!("\"-\" (standard input) can be given only once");
     }
-    let scanner = build_scanner(&args.common)?;
+    // The scan roots: leakscan.toml is looked for there (standard input: the current dir).
+    let roots: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                PathBuf::from(".")
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    let config = config::load(args.common.config.as_deref(), &roots)?;
+    let scanner = build_scanner(&args.common, config)?;
     let reporter = Reporter::new(&args.common)?;
+    config::report_skipped(scanner.config(), &reporter);
     let opts = ScanOptions {
         no_ignore: args.no_ignore,
         hidden: args.hidden,

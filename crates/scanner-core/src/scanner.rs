@@ -191,6 +191,11 @@ impl Scanner {
             .expect("built-in rules compile")
     }
 
+    /// The configuration this scanner was built with, if any.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_deref()
+    }
+
     /// Starts configuring a scanner.
     pub fn builder() -> ScannerBuilder {
         ScannerBuilder::default()
@@ -319,7 +324,9 @@ impl Scanner {
         }
         let mut raws = state.out;
         raws.retain(|r| own.contains(&r.start));
-        raws.sort_by(|a, b| (a.start, &a.rule_id, &a.secret).cmp(&(b.start, &b.rule_id, &b.secret)));
+        raws.sort_by(|a, b| {
+            (a.start, &a.rule_id, &a.secret).cmp(&(b.start, &b.rule_id, &b.secret))
+        });
         raws.dedup_by(|a, b| a.start == b.start && a.rule_id == b.rule_id && a.secret == b.secret);
         let mut lines = LineIndex::new(data);
         for r in raws {
@@ -506,10 +513,13 @@ impl Scanner {
         if cfg.rules.is_empty() {
             return;
         }
-        let hits = self.prefilter.custom_hits(layer.data).filter_map(|h| match h.trigger {
-            Trigger::Custom(idx) => Some((idx, h.start..h.end)),
-            _ => None,
-        });
+        let hits = self
+            .prefilter
+            .custom_hits(layer.data)
+            .filter_map(|h| match h.trigger {
+                Trigger::Custom(idx) => Some((idx, h.start..h.end)),
+                _ => None,
+            });
         let mut found = Vec::new();
         cfg.rules.scan(layer.data, hits, state.path, &mut found);
         for c in found {

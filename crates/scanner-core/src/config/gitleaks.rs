@@ -84,7 +84,12 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
         });
     }
     let mut policy = Policy::default();
-    for (i, a) in file.allowlist.into_iter().chain(file.allowlists).enumerate() {
+    for (i, a) in file
+        .allowlist
+        .into_iter()
+        .chain(file.allowlists)
+        .enumerate()
+    {
         let place = format!("allowlist #{}", i + 1);
         let targets = a.target_rules.clone();
         let list = allowlist(a, &place, &mut skipped);
@@ -116,6 +121,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
                         policy.per_rule.entry(id.clone()).or_default().push(list);
                     }
                 }
+                policy.severity.insert(id.clone(), rule.severity);
                 ids.insert(id);
                 rules.rules.push(rule);
             }
@@ -171,7 +177,9 @@ fn rule(
     };
     let rule = CustomRule {
         id: id.to_owned(),
-        description: r.description.unwrap_or_else(|| format!("gitleaks rule {id}")),
+        description: r
+            .description
+            .unwrap_or_else(|| format!("gitleaks rule {id}")),
         regex,
         keywords: r.keywords.iter().map(|k| k.to_lowercase()).collect(),
         // gitleaks treats 0 as "unset": the first non-empty group, else the whole match.
@@ -198,7 +206,11 @@ fn allowlist(a: AllowlistG, place: &str, skipped: &mut Vec<SkippedRule>) -> Allo
         }
     };
     let path_regexes = a.paths.iter().filter_map(|p| compile(p, "path")).collect();
-    let regexes = a.regexes.iter().filter_map(|p| compile(p, "regex")).collect();
+    let regexes = a
+        .regexes
+        .iter()
+        .filter_map(|p| compile(p, "regex"))
+        .collect();
     let path_regexes: Vec<_> = path_regexes;
     let regexes: Vec<_> = regexes;
     let target = match a.regex_target.as_deref() {
@@ -206,7 +218,12 @@ fn allowlist(a: AllowlistG, place: &str, skipped: &mut Vec<SkippedRule>) -> Allo
         Some("line") => Target::Line,
         _ => Target::Secret,
     };
-    let condition = match a.condition.as_deref().map(str::to_ascii_uppercase).as_deref() {
+    let condition = match a
+        .condition
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
         Some("AND") => Condition::And,
         _ => Condition::Or,
     };

@@ -222,6 +222,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
         if let Some(a) = allowlist.filter(|a| !a.is_empty()) {
             policy.per_rule.entry(rule.id.clone()).or_default().push(a);
         }
+        // A `[rules.ID] severity` below may still override it.
+        policy.severity.insert(rule.id.clone(), rule.severity);
         rules.rules.push(rule);
     }
     for (id, r) in file.rules {
@@ -258,4 +260,3 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
         skipped: Vec::new(),
     })
 }
-

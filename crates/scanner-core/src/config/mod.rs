@@ -127,7 +127,12 @@ impl Config {
             .map(|r| RuleSummary {
                 id: r.id.clone(),
                 description: r.description.clone(),
-                severity: self.policy.severity.get(&r.id).copied().unwrap_or(r.severity),
+                severity: self
+                    .policy
+                    .severity
+                    .get(&r.id)
+                    .copied()
+                    .unwrap_or(r.severity),
             })
             .collect()
     }

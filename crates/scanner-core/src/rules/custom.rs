@@ -241,7 +241,10 @@ impl CustomRule {
                 continue;
             };
             let text = String::from_utf8_lossy(secret.as_bytes()).into_owned();
-            if self.entropy.is_some_and(|min| shannon_entropy(&text) <= min) {
+            if self
+                .entropy
+                .is_some_and(|min| shannon_entropy(&text) <= min)
+            {
                 continue;
             }
             let mut c = Candidate::new("", base + secret.start(), base + secret.end(), text);
