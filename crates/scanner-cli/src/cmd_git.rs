@@ -25,7 +25,10 @@ impl Events for ToReporter<'_> {
 
 /// Runs a git scan.
 pub fn run(args: GitArgs) -> Result<u8> {
-    let config = config::load(args.common.config.as_deref(), &[args.repo.clone()])?;
+    let config = config::load(
+        args.common.config.as_deref(),
+        std::slice::from_ref(&args.repo),
+    )?;
     let scanner = build_scanner(&args.common, config)?;
     let reporter = Reporter::new(&args.common)?;
     config::report_skipped(scanner.config(), &reporter);

@@ -1,14 +1,14 @@
 //! `leakscan scan`: files, directories, archives, Slack exports and standard input, on all
 //! cores (or `--threads`).
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context, Result};
 use scanner_core::report::RunStats;
 use scanner_core::source::archive::ArchiveLimits;
 use scanner_core::source::fs::{self, ScanOptions};
 use scanner_core::source::Events;
 use scanner_core::Finding;
-
-use std::path::PathBuf;
 
 use crate::args::ScanArgs;
 use crate::config;
