@@ -24,8 +24,8 @@ pub enum Command {
     /// Accept today's findings: write their fingerprints to a baseline file.
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// List the built-in rules.
-    Rules,
+    /// List the built-in rules (and a configuration's custom rules).
+    Rules(RulesArgs),
     /// Print the version.
     Version,
 }
@@ -80,6 +80,14 @@ pub struct BaselineCreateArgs {
     pub scan: ScanArgs,
 }
 
+/// `leakscan rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Configuration file whose custom rules and overrides to list.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 /// `leakscan git`.
 #[derive(Debug, Args)]
 pub struct GitArgs {
@@ -128,7 +136,8 @@ pub struct CommonArgs {
     /// Print secrets unredacted.
     #[arg(long)]
     pub show_secrets: bool,
-    /// Configuration file (leakscan.toml or gitleaks TOML); auto-found at the scan root.
+    /// Configuration file (leakscan.toml or gitleaks TOML) [default: leakscan.toml at the
+    /// scan root or the repository root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Suppress findings whose fingerprint is listed in FILE.

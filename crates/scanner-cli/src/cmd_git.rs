@@ -7,6 +7,7 @@ use scanner_core::source::Events;
 use scanner_core::Finding;
 
 use crate::args::GitArgs;
+use crate::config;
 use crate::output::{build_scanner, Reporter};
 
 /// Forwards a git source's events to the reporter.
@@ -30,7 +31,12 @@ pub fn run(args: GitArgs) -> Result<u8> {
 
 /// Runs the scan into `reporter` (a report, or a baseline for `leakscan baseline create`).
 pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
-    let scanner = build_scanner(&args.common)?;
+    let config = config::load(
+        args.common.config.as_deref(),
+        std::slice::from_ref(&args.repo),
+    )?;
+    let scanner = build_scanner(&args.common, config)?;
+    config::report_skipped(scanner.config(), &reporter);
     let events = ToReporter(&reporter);
     let repo = args.repo.display().to_string();
     let mut stats = RunStats::default();

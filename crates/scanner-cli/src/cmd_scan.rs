@@ -1,6 +1,8 @@
 //! `leakscan scan`: files, directories, archives, Slack exports and standard input, on all
 //! cores (or `--threads`).
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context, Result};
 use scanner_core::report::RunStats;
 use scanner_core::source::archive::ArchiveLimits;
@@ -9,6 +11,7 @@ use scanner_core::source::Events;
 use scanner_core::Finding;
 
 use crate::args::ScanArgs;
+use crate::config;
 use crate::output::{build_scanner, Reporter};
 use crate::progress::Progress;
 
@@ -49,7 +52,21 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
     if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         bail!("\"-\" (standard input) can be given only once");
     }
-    let scanner = build_scanner(&args.common)?;
+    // The scan roots: leakscan.toml is looked for there (standard input: the current dir).
+    let roots: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                PathBuf::from(".")
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    let config = config::load(args.common.config.as_deref(), &roots)?;
+    let scanner = build_scanner(&args.common, config)?;
+    config::report_skipped(scanner.config(), &reporter);
     let opts = ScanOptions {
         no_ignore: args.no_ignore,
         hidden: args.hidden,

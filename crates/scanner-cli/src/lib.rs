@@ -5,6 +5,7 @@ mod args;
 mod cmd_baseline;
 mod cmd_git;
 mod cmd_scan;
+mod config;
 mod output;
 mod progress;
 
@@ -45,10 +46,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(a) => cmd_scan::run(a),
         Command::Git(a) => cmd_git::run(a),
         Command::Baseline(args::BaselineCommand::Create(a)) => cmd_baseline::create(a),
-        Command::Rules => {
-            for r in scanner_core::rules::BUILTIN_RULES {
-                println!("{:<24} {:<9} {}", r.id, r.severity.as_str(), r.description);
-            }
+        Command::Rules(a) => {
+            let cfg = config::load(a.config.as_deref(), &[std::path::PathBuf::from(".")])?;
+            config::print_rules(cfg.as_ref());
             Ok(0)
         }
         Command::Version => {

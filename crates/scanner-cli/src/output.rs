@@ -8,16 +8,20 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use scanner_core::baseline::Baseline;
+use scanner_core::config::Config;
 use scanner_core::report::{self, Format, Report, ReportOptions, RunStats, ScanError};
 use scanner_core::{Finding, Scanner, Severity};
 
 use crate::args::{CommonArgs, FormatArg};
 
-/// Builds the scanner the common options describe.
-pub fn build_scanner(common: &CommonArgs) -> Result<Scanner> {
+/// Builds the scanner the common options and the configuration file describe.
+pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scanner> {
     let mut b = Scanner::builder();
     if let Some(now) = &common.now {
         b = b.now_rfc3339(now).context("--now")?;
+    }
+    if let Some(config) = config {
+        b = b.config(config);
     }
     b.build().context("compiling rules")
 }

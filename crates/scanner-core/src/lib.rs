@@ -25,8 +25,10 @@
 
 #![warn(missing_docs)]
 
+mod allowlist;
 pub mod analyse;
 pub mod baseline;
+pub mod config;
 pub mod decode;
 mod error;
 mod finding;

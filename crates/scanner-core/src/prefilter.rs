@@ -106,6 +106,17 @@ pub(crate) struct Prefilter {
     /// Longest pattern: blocks are searched this far past their end so that no keyword is
     /// cut by a block boundary.
     longest: usize,
+    /// Custom rules' keywords, only when a configuration has any.
+    custom: Option<CustomKeywords>,
+}
+
+/// Custom keywords match case-insensitively (as in gitleaks) and may overlap (`key` and
+/// `api_key` trigger different rules), so they get an automaton of their own: built only
+/// when custom rules exist, it leaves the built-in scan exactly as fast as without them.
+struct CustomKeywords {
+    ac: AhoCorasick,
+    /// Per distinct keyword: the custom rules it triggers.
+    rules: Vec<Vec<usize>>,
 }
 
 /// One keyword hit.
@@ -119,22 +130,52 @@ pub(crate) struct Hit {
 impl Prefilter {
     /// Builds the searchers from the built-in keywords plus `(keyword, custom rule index)`.
     pub(crate) fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
-        let mut patterns: Vec<&[u8]> = BUILTIN.iter().map(|(k, _)| k.as_bytes()).collect();
-        let mut keys: Vec<Key> = BUILTIN.iter().map(|&(_, k)| k).collect();
-        for (kw, idx) in custom {
-            patterns.push(kw.as_bytes());
-            keys.push(Key::Is(Trigger::Custom(*idx)));
-        }
+        let patterns: Vec<&[u8]> = BUILTIN.iter().map(|(k, _)| k.as_bytes()).collect();
+        let keys: Vec<Key> = BUILTIN.iter().map(|&(_, k)| k).collect();
         let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         // No built-in keyword is a prefix of another, so leftmost-first loses nothing.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)?;
+        let custom = if custom.is_empty() {
+            None
+        } else {
+            let mut keywords: Vec<String> = Vec::new();
+            let mut rules: Vec<Vec<usize>> = Vec::new();
+            for (kw, idx) in custom {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => rules[p].push(*idx),
+                    None => {
+                        keywords.push(kw);
+                        rules.push(vec![*idx]);
+                    }
+                }
+            }
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&keywords)?;
+            Some(CustomKeywords { ac, rules })
+        };
         Ok(Prefilter {
             jwt: memmem::Finder::new(b"eyJ").into_owned(),
             ac,
             keys,
             longest,
+            custom,
+        })
+    }
+
+    /// Every custom-keyword hit in `data` (overlapping ones too), once per rule it triggers.
+    pub(crate) fn custom_hits<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
+        self.custom.iter().flat_map(move |c| {
+            c.ac.find_overlapping_iter(data).flat_map(move |m| {
+                c.rules[m.pattern().as_usize()].iter().map(move |&idx| Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    trigger: Trigger::Custom(idx),
+                })
+            })
         })
     }
 
@@ -274,9 +315,16 @@ mod tests {
     }
 
     #[test]
-    fn custom_keywords_trigger_their_rule() {
-        let pf = Prefilter::new(&[("acme_".to_owned(), 7)]).unwrap();
-        let hits: Vec<_> = pf.hits(b"x acme_123 eyJ").map(|h| h.trigger).collect();
-        assert_eq!(hits, vec![Trigger::Custom(7), Trigger::Jwt]);
+    fn custom_keywords_have_their_own_case_insensitive_automaton() {
+        let pf = Prefilter::new(&[("acme_".to_owned(), 7), ("ACME".to_owned(), 8)]).unwrap();
+        let data = b"x Acme_123 eyJ";
+        let custom: Vec<_> = pf.custom_hits(data).map(|h| (h.start, h.trigger)).collect();
+        // Overlapping matches come in order of their end: `acme` before `acme_`.
+        assert_eq!(
+            custom,
+            vec![(2, Trigger::Custom(8)), (2, Trigger::Custom(7))]
+        );
+        let builtin: Vec<_> = pf.hits(data).map(|h| h.trigger).collect();
+        assert_eq!(builtin, vec![Trigger::Jwt]);
     }
 }

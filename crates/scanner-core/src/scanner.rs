@@ -3,11 +3,15 @@
 //! The scanner never does I/O except reading from a reader it is handed; sources decide
 //! what to feed it. One [`Scanner`] is built once and shared by all threads.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::allowlist::Verdict;
 use crate::analyse;
+use crate::config::Config;
 use crate::decode::{self, Decoded, Step};
 use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
 use crate::location::LineIndex;
@@ -32,7 +36,8 @@ const MAX_RUN: usize = 1024 * 1024;
 /// A confirmed credential in the coordinates of the buffer a rule looked at.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
-    pub rule_id: &'static str,
+    /// Built-in ids are static; custom rules' ids come from the configuration.
+    pub rule_id: Cow<'static, str>,
     pub start: usize,
     pub end: usize,
     pub secret: String,
@@ -41,18 +46,21 @@ pub(crate) struct Candidate {
     pub steps: Vec<Step>,
     /// Overrides the rule's description (e.g. names the registry).
     pub description: Option<String>,
+    /// A custom rule's whole regex match (for allowlists with `regexTarget = "match"`).
+    pub matched: Option<String>,
 }
 
 impl Candidate {
     pub(crate) fn new(rule_id: &'static str, start: usize, end: usize, secret: String) -> Self {
         Candidate {
-            rule_id,
+            rule_id: Cow::Borrowed(rule_id),
             start,
             end,
             secret,
             token: None,
             steps: Vec::new(),
             description: None,
+            matched: None,
         }
     }
 }
@@ -62,6 +70,7 @@ impl Candidate {
 pub struct ScannerBuilder {
     now: Option<i64>,
     chunk_size: Option<usize>,
+    config: Option<Arc<Config>>,
 }
 
 impl ScannerBuilder {
@@ -84,9 +93,19 @@ impl ScannerBuilder {
         self
     }
 
+    /// Adds a configuration: custom rules, allowlists, disabled rules, severity overrides.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(Arc::new(config));
+        self
+    }
+
     /// Compiles the rules into a scanner.
     pub fn build(self) -> crate::Result<Scanner> {
-        let prefilter = Prefilter::new(&[]).map_err(|e| crate::Error::Rule {
+        let custom = self
+            .config
+            .as_ref()
+            .map_or_else(Vec::new, |c| c.rules.keywords());
+        let prefilter = Prefilter::new(&custom).map_err(|e| crate::Error::Rule {
             id: "prefilter".into(),
             reason: e.to_string(),
         })?;
@@ -95,6 +114,7 @@ impl ScannerBuilder {
             now: self.now,
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
             suppressed: AtomicU64::new(0),
+            config: self.config,
         })
     }
 }
@@ -106,6 +126,8 @@ pub struct Scanner {
     chunk_size: usize,
     /// Findings dropped so far because the user allowed them (inline comment, config).
     suppressed: AtomicU64,
+    /// Custom rules and the allowlist / override policy (see `config`).
+    config: Option<Arc<Config>>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -142,19 +164,22 @@ impl Layer<'_> {
 
 /// A candidate mapped to input coordinates.
 struct Raw {
-    rule_id: &'static str,
+    rule_id: Cow<'static, str>,
     start: usize,
     end: usize,
     secret: String,
     token: Option<TokenInfo>,
     steps: Vec<Step>,
     description: Option<String>,
+    matched: Option<String>,
 }
 
-struct State {
+struct State<'a> {
     now: i64,
     budget: usize,
     out: Vec<Raw>,
+    /// The input's path, for custom rules limited to some paths.
+    path: &'a str,
 }
 
 impl Scanner {
@@ -164,6 +189,11 @@ impl Scanner {
         ScannerBuilder::default()
             .build()
             .expect("built-in rules compile")
+    }
+
+    /// The configuration this scanner was built with, if any.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_deref()
     }
 
     /// Starts configuring a scanner.
@@ -281,6 +311,7 @@ impl Scanner {
             now: self.now(),
             budget: DECODE_BUDGET,
             out: Vec::new(),
+            path: &origin.path,
         };
         let top = Layer {
             data,
@@ -293,7 +324,9 @@ impl Scanner {
         }
         let mut raws = state.out;
         raws.retain(|r| own.contains(&r.start));
-        raws.sort_by(|a, b| (a.start, a.rule_id, &a.secret).cmp(&(b.start, b.rule_id, &b.secret)));
+        raws.sort_by(|a, b| {
+            (a.start, &a.rule_id, &a.secret).cmp(&(b.start, &b.rule_id, &b.secret))
+        });
         raws.dedup_by(|a, b| a.start == b.start && a.rule_id == b.rule_id && a.secret == b.secret);
         let mut lines = LineIndex::new(data);
         for r in raws {
@@ -301,16 +334,32 @@ impl Scanner {
                 self.suppressed.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
+            let verdict = match &self.config {
+                Some(cfg) => cfg.policy.judge(
+                    &r.rule_id,
+                    data,
+                    r.start,
+                    &r.secret,
+                    r.matched.as_deref(),
+                    origin,
+                ),
+                None => Verdict::Keep(None),
+            };
+            let Verdict::Keep(severity_override) = verdict else {
+                self.suppressed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
             let (line, column) = lines.locate(r.start);
             let (end_line, end_column) = lines.locate(r.end.max(r.start + 1));
-            let info = rules::builtin(r.rule_id);
-            let severity = analyse::severity_for(r.rule_id, r.token.as_ref());
+            let info = rules::builtin(&r.rule_id);
+            let severity = severity_override
+                .unwrap_or_else(|| analyse::severity_for(&r.rule_id, r.token.as_ref()));
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
             sink.finding(Finding {
-                fingerprint: fingerprint(r.rule_id, &r.secret, &origin.path),
-                rule_id: r.rule_id.to_owned(),
+                fingerprint: fingerprint(&r.rule_id, &r.secret, &origin.path),
+                rule_id: r.rule_id.into_owned(),
                 severity,
                 description,
                 path: origin.path.clone(),
@@ -346,6 +395,7 @@ impl Scanner {
             token: c.token,
             steps,
             description: c.description,
+            matched: c.matched,
         });
     }
 
@@ -449,8 +499,31 @@ impl Scanner {
                         self.rescan(state, layer, depth, d, Step::JsonEscape);
                     }
                 }
+                // Custom keywords live in their own automaton: see `scan_custom`.
                 Trigger::Custom(_) => {}
             }
+        }
+        if let Some(cfg) = &self.config {
+            self.scan_custom(state, layer, cfg);
+        }
+    }
+
+    /// Runs the configuration's custom rules over one layer.
+    fn scan_custom(&self, state: &mut State, layer: &Layer<'_>, cfg: &Config) {
+        if cfg.rules.is_empty() {
+            return;
+        }
+        let hits = self
+            .prefilter
+            .custom_hits(layer.data)
+            .filter_map(|h| match h.trigger {
+                Trigger::Custom(idx) => Some((idx, h.start..h.end)),
+                _ => None,
+            });
+        let mut found = Vec::new();
+        cfg.rules.scan(layer.data, hits, state.path, &mut found);
+        for c in found {
+            self.emit(state, layer, c);
         }
     }
 

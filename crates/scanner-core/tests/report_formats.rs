@@ -37,12 +37,24 @@ fn findings() -> (Vec<Finding>, Vec<String>) {
         message: "add deploy secret".into(),
     });
     out.extend(scanner.scan_bytes(format!("token: {legacy}\n").as_bytes(), &git_origin));
-    // A custom rule id (as a configured rule would produce).
-    let mut custom = out[0].clone();
-    custom.rule_id = "acme-internal-token".into();
-    custom.description = "ACME internal API token".into();
-    custom.token = None;
-    out.push(custom);
+    // A finding of a custom rule from a leakscan.toml.
+    let config = scanner_core::config::Config::parse(
+        r#"
+[[custom]]
+id = "acme-internal-token"
+description = "ACME internal API token"
+regex = 'acmeint_[A-Za-z0-9]{24}'
+keywords = ["acmeint_"]
+severity = "medium"
+"#,
+        "leakscan.toml".as_ref(),
+    )
+    .unwrap();
+    let configured = Scanner::builder().config(config).build().unwrap();
+    out.extend(configured.scan_bytes(
+        b"ACME_TOKEN=acmeint_Q7wE9rT2yU4iO6pA8sD0fG1h\n",
+        &Origin::path("deploy/env.sh"),
+    ));
     (out, vec![legacy, bound])
 }
 
@@ -127,7 +139,16 @@ fn sarif_is_shaped_for_github_code_scanning() {
     dedup.sort();
     dedup.dedup();
     assert_eq!(dedup.len(), ids.len(), "duplicate rules: {ids:?}");
-    assert!(ids.contains(&"acme-internal-token"));
+    // The custom rule is listed with its configured severity, and its result points at it.
+    let custom = rules
+        .iter()
+        .find(|r| r["id"] == "acme-internal-token")
+        .unwrap();
+    assert_eq!(
+        custom["shortDescription"]["text"],
+        "ACME internal API token"
+    );
+    assert_eq!(custom["properties"]["security-severity"], "5.5");
     for r in rules {
         assert!(r["properties"]["security-severity"]
             .as_str()
@@ -149,6 +170,12 @@ fn sarif_is_shaped_for_github_code_scanning() {
             32
         );
     }
+    assert_eq!(results[3]["ruleId"], "acme-internal-token");
+    assert_eq!(results[3]["level"], "warning");
+    assert_eq!(
+        results[3]["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        12
+    );
     assert_eq!(results[0]["ruleId"], "k8s-sa-token-legacy");
     assert_eq!(results[0]["level"], "error");
     let loc = &results[0]["locations"][0]["physicalLocation"];

@@ -27,13 +27,15 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn rule_entry(id: &str, fallback_description: &str) -> Value {
+/// The `rules[]` entry of `id`; a custom rule (from the configuration) has no static
+/// metadata, so its first finding's description and severity stand in.
+fn rule_entry(id: &str, fallback_description: &str, fallback_severity: crate::Severity) -> Value {
     let (desc, help, sev) = match rules::builtin(id) {
         Some(r) => (r.description, r.help, r.severity),
         None => (
             fallback_description,
             "Custom rule from the configuration.",
-            crate::Severity::High,
+            fallback_severity,
         ),
     };
     json!({
@@ -112,7 +114,7 @@ pub fn write_sarif(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> 
     for f in &report.findings {
         if !index.contains_key(f.rule_id.as_str()) {
             index.insert(&f.rule_id, rules_out.len());
-            rules_out.push(rule_entry(&f.rule_id, &f.description));
+            rules_out.push(rule_entry(&f.rule_id, &f.description, f.severity));
         }
     }
     let results = report
