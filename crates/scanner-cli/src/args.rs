@@ -119,6 +119,14 @@ pub struct CommonArgs {
     /// Treat this RFC 3339 time as "now" for expiry (reproducible runs).
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Verify JWT signatures with the keys of this JWKS file (the JSON the API server serves
+    /// at /openid/v1/jwks); repeatable. Offline: no request is made.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Vec<PathBuf>,
+    /// Verify JWT signatures with this PEM public key or certificate (e.g. the cluster's
+    /// sa.pub); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Vec<PathBuf>,
     /// Print nothing but the report (no progress, no summary).
     #[arg(long, short = 'q')]
     pub quiet: bool,

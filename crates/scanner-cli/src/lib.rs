@@ -4,6 +4,7 @@
 mod args;
 mod cmd_git;
 mod cmd_scan;
+mod keys;
 mod output;
 mod progress;
 

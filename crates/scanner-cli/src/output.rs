@@ -18,6 +18,9 @@ pub fn build_scanner(common: &CommonArgs) -> Result<Scanner> {
     if let Some(now) = &common.now {
         b = b.now_rfc3339(now).context("--now")?;
     }
+    if !common.jwks.is_empty() || !common.public_key.is_empty() {
+        b = b.keys(crate::keys::load(common)?);
+    }
     b.build().context("compiling rules")
 }
 

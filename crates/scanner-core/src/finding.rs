@@ -211,6 +211,9 @@ pub struct TokenInfo {
     pub algorithm: String,
     /// Signature check result.
     pub signature: SignatureStatus,
+    /// Id of the key that verified the signature (`kid`, or `FILE#N` for a PEM key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_key_id: Option<String>,
 }
 
 /// One leaked credential, located in its source.

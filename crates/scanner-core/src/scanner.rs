@@ -5,6 +5,7 @@
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::analyse;
@@ -16,6 +17,7 @@ use crate::prefilter::{Prefilter, Trigger};
 use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, pem};
 use crate::sink::Sink;
 use crate::suppress;
+use crate::verify::KeySet;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
@@ -62,6 +64,7 @@ impl Candidate {
 pub struct ScannerBuilder {
     now: Option<i64>,
     chunk_size: Option<usize>,
+    keys: Option<Arc<KeySet>>,
 }
 
 impl ScannerBuilder {
@@ -84,6 +87,13 @@ impl ScannerBuilder {
         self
     }
 
+    /// Public keys to verify JWT signatures with (`token.signature`); without them every
+    /// token stays `unverified`.
+    pub fn keys(mut self, keys: KeySet) -> Self {
+        self.keys = (!keys.is_empty()).then(|| Arc::new(keys));
+        self
+    }
+
     /// Compiles the rules into a scanner.
     pub fn build(self) -> crate::Result<Scanner> {
         let prefilter = Prefilter::new(&[]).map_err(|e| crate::Error::Rule {
@@ -95,6 +105,7 @@ impl ScannerBuilder {
             now: self.now,
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
             suppressed: AtomicU64::new(0),
+            keys: self.keys,
         })
     }
 }
@@ -106,6 +117,7 @@ pub struct Scanner {
     chunk_size: usize,
     /// Findings dropped so far because the user allowed them (inline comment, config).
     suppressed: AtomicU64,
+    keys: Option<Arc<KeySet>>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -304,7 +316,14 @@ impl Scanner {
             let (line, column) = lines.locate(r.start);
             let (end_line, end_column) = lines.locate(r.end.max(r.start + 1));
             let info = rules::builtin(r.rule_id);
-            let severity = analyse::severity_for(r.rule_id, r.token.as_ref());
+            let mut token = r.token;
+            if let (Some(keys), Some(t)) = (&self.keys, token.as_mut()) {
+                // The secret of every finding that carries token details is the JWT itself.
+                let v = keys.verify(&r.secret);
+                t.signature = v.status;
+                t.verified_key_id = v.key_id;
+            }
+            let severity = analyse::severity_for(r.rule_id, token.as_ref());
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
@@ -323,7 +342,7 @@ impl Scanner {
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
                 git: origin.git.clone(),
                 also_in: Vec::new(),
-                token: r.token,
+                token,
                 context: origin.context.clone(),
             });
         }

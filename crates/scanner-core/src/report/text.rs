@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{shown_secret, Report, ReportOptions};
-use crate::finding::{Finding, Severity, TokenKind};
+use crate::finding::{Finding, Severity, SignatureStatus, TokenKind};
 
 fn paint(opts: &ReportOptions, code: &str, s: &str) -> String {
     if opts.color {
@@ -40,6 +40,14 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
             }
             (_, Some(exp)) => parts.push(format!("expires {exp}")),
             (_, None) => parts.push("no expiry".into()),
+        }
+        match (t.signature, &t.verified_key_id) {
+            (SignatureStatus::Valid, Some(kid)) => {
+                parts.push(format!("signature valid (key {kid})"))
+            }
+            (SignatureStatus::Valid, None) => parts.push("signature valid".into()),
+            (SignatureStatus::Invalid, _) => parts.push("signature INVALID".into()),
+            (SignatureStatus::Unverified, _) => {}
         }
         if let Some(pod) = &t.pod {
             parts.push(format!("pod {pod}"));
