@@ -5,6 +5,7 @@ mod args;
 mod cmd_git;
 mod cmd_scan;
 mod keys;
+mod live;
 mod output;
 mod progress;
 

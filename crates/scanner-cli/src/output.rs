@@ -70,11 +70,15 @@ pub struct Reporter {
     verbose: bool,
     started: Instant,
     inner: Mutex<Inner>,
+    /// `--verify-live`: findings are held back (not filtered, not streamed) until the API
+    /// server has answered, so severity filters see the final severity.
+    live: Option<crate::live::Settings>,
 }
 
 impl Reporter {
     /// Sets up output per the common options (creates the temp file for `--output`).
     pub fn new(common: &CommonArgs) -> Result<Reporter> {
+        let live = crate::live::Settings::from_args(common)?;
         let format = format(common);
         let dest = match &common.output {
             None => Dest::Stdout,
@@ -111,6 +115,7 @@ impl Reporter {
                 dest,
                 suppressed: 0,
             }),
+            live,
         })
     }
 
@@ -121,6 +126,10 @@ impl Reporter {
 
     /// Takes one finding: filters it, streams it (JSONL) or keeps it for the report.
     pub fn finding(&self, f: Finding) {
+        if self.live.is_some() {
+            self.lock().findings.push(f);
+            return;
+        }
         if f.severity < self.min_severity {
             self.lock().suppressed += 1;
             return;
@@ -159,8 +168,22 @@ impl Reporter {
             mut findings,
             mut errors,
             mut dest,
-            suppressed,
+            mut suppressed,
         } = inner;
+        if let Some(live) = &self.live {
+            crate::live::verify(&mut findings, live, self.quiet)?;
+            let before = findings.len();
+            findings.retain(|f| f.severity >= self.min_severity);
+            suppressed += (before - findings.len()) as u64;
+            if self.format == Format::Jsonl {
+                let mut w = dest.writer();
+                for f in &findings {
+                    report::write_jsonl_finding(&mut *w, f, &self.opts)
+                        .context("writing the report")?;
+                }
+                w.flush().context("writing the report")?;
+            }
+        }
         report::sort_findings(&mut findings);
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         stats.elapsed_secs = elapsed;

@@ -14,7 +14,7 @@ use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
 use crate::location::LineIndex;
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
-use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, pem};
+use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, pem};
 use crate::sink::Sink;
 use crate::suppress;
 use crate::verify::KeySet;
@@ -161,6 +161,7 @@ struct Raw {
     token: Option<TokenInfo>,
     steps: Vec<Step>,
     description: Option<String>,
+    api_server: Option<String>,
 }
 
 struct State {
@@ -344,6 +345,8 @@ impl Scanner {
                 also_in: Vec::new(),
                 token,
                 context: origin.context.clone(),
+                api_server: r.api_server,
+                live: None,
             });
         }
     }
@@ -357,6 +360,17 @@ impl Scanner {
         };
         let mut steps = layer.steps.clone();
         steps.extend(c.steps);
+        // Bearer tokens remember the API server of the kubeconfig that holds them.
+        let api_server = matches!(
+            c.rule_id,
+            rules::K8S_SA_TOKEN_LEGACY
+                | rules::K8S_SA_TOKEN_BOUND
+                | rules::KUBECONFIG_TOKEN
+                | rules::K8S_BOOTSTRAP_TOKEN
+                | rules::JWT
+        )
+        .then(|| kubeconfig_server::server_for(layer.data, c.start, &c.secret))
+        .flatten();
         state.out.push(Raw {
             rule_id: c.rule_id,
             start,
@@ -365,6 +379,7 @@ impl Scanner {
             token: c.token,
             steps,
             description: c.description,
+            api_server,
         });
     }
 
