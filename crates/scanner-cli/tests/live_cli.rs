@@ -396,3 +396,35 @@ fn the_request_budget_is_respected() {
     );
     assert_eq!(server.requests(), 2);
 }
+
+#[test]
+fn jsonl_is_written_after_the_live_check() {
+    let server = FakeApiServer::start(identities(), Mode::Answer);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.crt", &server.ca_pem);
+    let input = write(dir.path(), "kubeconfig", &kubeconfig(&server.url));
+    let out = leakscan(&[
+        "scan",
+        "-q",
+        "--now",
+        NOW,
+        "--verify-live",
+        "--ca-cert",
+        &ca,
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "low",
+        &input,
+    ]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|f| f["live"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["live", "rejected"]);
+}
