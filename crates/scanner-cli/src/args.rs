@@ -155,6 +155,33 @@ pub struct CommonArgs {
     /// Treat this RFC 3339 time as "now" for expiry (reproducible runs).
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Verify JWT signatures with the keys of this JWKS file (the JSON the API server serves
+    /// at /openid/v1/jwks); repeatable. Offline: no request is made.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Vec<PathBuf>,
+    /// Verify JWT signatures with this PEM public key or certificate (e.g. the cluster's
+    /// sa.pub); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Vec<PathBuf>,
+    /// Ask the API server whether each Kubernetes token works (SelfSubjectReview) and, for a
+    /// live one, what it may do (SelfSubjectRulesReview in its namespace and kube-system).
+    /// Applies to service-account, kubeconfig and bootstrap tokens only. The server is the
+    /// kubeconfig's own `server` or an --api-server; nothing else is ever contacted.
+    #[arg(long)]
+    pub verify_live: bool,
+    /// API server to ask about tokens not found in a kubeconfig (repeatable; https only).
+    #[arg(long, value_name = "URL", requires = "verify_live")]
+    pub api_server: Vec<String>,
+    /// CA certificate (PEM) to trust for the API server, e.g. the cluster's ca.crt
+    /// (repeatable; default: the public web PKI roots).
+    #[arg(long, value_name = "FILE", requires = "verify_live")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Most HTTP requests --verify-live may make in one run.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub live_budget: usize,
+    /// Connect and request timeout of --verify-live, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub live_timeout: f64,
     /// Print nothing but the report (no progress, no summary).
     #[arg(long, short = 'q')]
     pub quiet: bool,

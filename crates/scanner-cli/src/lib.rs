@@ -6,6 +6,8 @@ mod cmd_baseline;
 mod cmd_git;
 mod cmd_scan;
 mod config;
+mod keys;
+mod live;
 mod output;
 mod progress;
 

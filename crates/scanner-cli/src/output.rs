@@ -23,6 +23,9 @@ pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scan
     if let Some(config) = config {
         b = b.config(config);
     }
+    if !common.jwks.is_empty() || !common.public_key.is_empty() {
+        b = b.keys(crate::keys::load(common)?);
+    }
     b.build().context("compiling rules")
 }
 
@@ -76,6 +79,9 @@ pub struct Reporter {
     /// `leakscan baseline create`: write a baseline instead of a report.
     creates_baseline: bool,
     inner: Mutex<Inner>,
+    /// `--verify-live`: findings are held back (not filtered, not streamed) until the API
+    /// server has answered, so severity filters see the final severity.
+    live: Option<crate::live::Settings>,
 }
 
 /// Where `leakscan baseline create` writes when `--output` is not given.
@@ -84,6 +90,7 @@ pub const DEFAULT_BASELINE: &str = ".leakscan-baseline.json";
 impl Reporter {
     /// Sets up output per the common options (creates the temp file for `--output`).
     pub fn new(common: &CommonArgs) -> Result<Reporter> {
+        let live = crate::live::Settings::from_args(common)?;
         let format = format(common);
         let baseline = match &common.baseline {
             None => None,
@@ -128,6 +135,7 @@ impl Reporter {
                 dest,
                 suppressed: 0,
             }),
+            live,
         })
     }
 
@@ -152,8 +160,16 @@ impl Reporter {
 
     /// Takes one finding: filters it, streams it (JSONL) or keeps it for the report.
     pub fn finding(&self, f: Finding) {
-        if f.severity < self.min_severity || self.baseline.as_ref().is_some_and(|b| b.contains(&f))
-        {
+        // Accepted findings are dropped first: they are not worth a live check either.
+        if self.baseline.as_ref().is_some_and(|b| b.contains(&f)) {
+            self.lock().suppressed += 1;
+            return;
+        }
+        if self.live.is_some() {
+            self.lock().findings.push(f);
+            return;
+        }
+        if f.severity < self.min_severity {
             self.lock().suppressed += 1;
             return;
         }
@@ -195,8 +211,22 @@ impl Reporter {
             mut findings,
             mut errors,
             mut dest,
-            suppressed,
+            mut suppressed,
         } = inner;
+        if let Some(live) = &self.live {
+            crate::live::verify(&mut findings, live, self.quiet)?;
+            let before = findings.len();
+            findings.retain(|f| f.severity >= self.min_severity);
+            suppressed += (before - findings.len()) as u64;
+            if self.format == Format::Jsonl {
+                let mut w = dest.writer();
+                for f in &findings {
+                    report::write_jsonl_finding(&mut *w, f, &self.opts)
+                        .context("writing the report")?;
+                }
+                w.flush().context("writing the report")?;
+            }
+        }
         report::sort_findings(&mut findings);
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         stats.elapsed_secs = elapsed;

@@ -37,6 +37,14 @@ pub enum Error {
     /// A time value could not be parsed.
     #[error("invalid time {0:?}: expected RFC 3339, e.g. 2024-01-31T12:00:00Z")]
     Time(String),
+    /// A public-key file (JWKS or PEM) could not be used.
+    #[error("key file {path}: {reason}")]
+    Key {
+        /// The file (or label) the keys came from.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Result alias for this crate.

@@ -211,6 +211,9 @@ pub struct TokenInfo {
     pub algorithm: String,
     /// Signature check result.
     pub signature: SignatureStatus,
+    /// Id of the key that verified the signature (`kid`, or `FILE#N` for a PEM key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_key_id: Option<String>,
 }
 
 /// One leaked credential, located in its source.
@@ -252,6 +255,12 @@ pub struct Finding {
     /// Source-specific context, e.g. Slack channel, date and poster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,
+    /// `server` of the kubeconfig document the credential was found in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
+    /// What the API server said about the token (`--verify-live` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::verify::LiveCheck>,
 }
 
 /// Another place in history where the same content was introduced.

@@ -41,6 +41,7 @@ mod scanner;
 mod sink;
 pub mod source;
 pub mod suppress;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use finding::{

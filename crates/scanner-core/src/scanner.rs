@@ -17,9 +17,10 @@ use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
 use crate::location::LineIndex;
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
-use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, pem};
+use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, pem};
 use crate::sink::Sink;
 use crate::suppress;
+use crate::verify::KeySet;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
@@ -71,6 +72,7 @@ pub struct ScannerBuilder {
     now: Option<i64>,
     chunk_size: Option<usize>,
     config: Option<Arc<Config>>,
+    keys: Option<Arc<KeySet>>,
 }
 
 impl ScannerBuilder {
@@ -99,6 +101,13 @@ impl ScannerBuilder {
         self
     }
 
+    /// Public keys to verify JWT signatures with (`token.signature`); without them every
+    /// token stays `unverified`.
+    pub fn keys(mut self, keys: KeySet) -> Self {
+        self.keys = (!keys.is_empty()).then(|| Arc::new(keys));
+        self
+    }
+
     /// Compiles the rules into a scanner.
     pub fn build(self) -> crate::Result<Scanner> {
         let custom = self
@@ -115,6 +124,7 @@ impl ScannerBuilder {
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
             suppressed: AtomicU64::new(0),
             config: self.config,
+            keys: self.keys,
         })
     }
 }
@@ -128,6 +138,7 @@ pub struct Scanner {
     suppressed: AtomicU64,
     /// Custom rules and the allowlist / override policy (see `config`).
     config: Option<Arc<Config>>,
+    keys: Option<Arc<KeySet>>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -172,6 +183,7 @@ struct Raw {
     steps: Vec<Step>,
     description: Option<String>,
     matched: Option<String>,
+    api_server: Option<String>,
 }
 
 struct State<'a> {
@@ -352,8 +364,15 @@ impl Scanner {
             let (line, column) = lines.locate(r.start);
             let (end_line, end_column) = lines.locate(r.end.max(r.start + 1));
             let info = rules::builtin(&r.rule_id);
+            let mut token = r.token;
+            if let (Some(keys), Some(t)) = (&self.keys, token.as_mut()) {
+                // The secret of every finding that carries token details is the JWT itself.
+                let v = keys.verify(&r.secret);
+                t.signature = v.status;
+                t.verified_key_id = v.key_id;
+            }
             let severity = severity_override
-                .unwrap_or_else(|| analyse::severity_for(&r.rule_id, r.token.as_ref()));
+                .unwrap_or_else(|| analyse::severity_for(&r.rule_id, token.as_ref()));
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
@@ -372,8 +391,10 @@ impl Scanner {
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
                 git: origin.git.clone(),
                 also_in: Vec::new(),
-                token: r.token,
+                token,
                 context: origin.context.clone(),
+                api_server: r.api_server,
+                live: None,
             });
         }
     }
@@ -387,6 +408,17 @@ impl Scanner {
         };
         let mut steps = layer.steps.clone();
         steps.extend(c.steps);
+        // Bearer tokens remember the API server of the kubeconfig that holds them.
+        let api_server = matches!(
+            c.rule_id.as_ref(),
+            rules::K8S_SA_TOKEN_LEGACY
+                | rules::K8S_SA_TOKEN_BOUND
+                | rules::KUBECONFIG_TOKEN
+                | rules::K8S_BOOTSTRAP_TOKEN
+                | rules::JWT
+        )
+        .then(|| kubeconfig_server::server_for(layer.data, c.start, &c.secret))
+        .flatten();
         state.out.push(Raw {
             rule_id: c.rule_id,
             start,
@@ -396,6 +428,7 @@ impl Scanner {
             steps,
             description: c.description,
             matched: c.matched,
+            api_server,
         });
     }
 

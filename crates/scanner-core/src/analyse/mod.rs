@@ -3,5 +3,5 @@
 mod severity;
 mod token;
 
-pub use severity::severity_for;
+pub use severity::{severity_after_live, severity_for};
 pub use token::{classify, unix_to_rfc3339};

@@ -2,6 +2,7 @@
 
 use crate::finding::{Severity, SignatureStatus, TokenInfo};
 use crate::rules;
+use crate::verify::{LiveCheck, LiveStatus};
 
 /// Severity per the README's table: never-expiring legacy tokens and tokens with a valid
 /// signature are critical; expired tokens are low; otherwise the rule's default.
@@ -17,4 +18,14 @@ pub fn severity_for(rule_id: &str, token: Option<&TokenInfo>) -> Severity {
         return Severity::Critical;
     }
     base
+}
+
+/// Severity once the API server has answered: a live token is critical, a rejected one is
+/// as dead as an expired one (low); no answer changes nothing.
+pub fn severity_after_live(current: Severity, live: &LiveCheck) -> Severity {
+    match live.status {
+        LiveStatus::Live => Severity::Critical,
+        LiveStatus::Rejected => Severity::Low,
+        LiveStatus::Unreachable | LiveStatus::Skipped => current,
+    }
 }

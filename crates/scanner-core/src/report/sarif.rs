@@ -85,6 +85,15 @@ fn result(f: &Finding, index: usize, opts: &ReportOptions) -> io::Result<Value> 
     if !f.context.is_empty() {
         props.insert("context".into(), json!(f.context));
     }
+    if let Some(server) = &f.api_server {
+        props.insert("api_server".into(), json!(server));
+    }
+    if let Some(live) = &f.live {
+        props.insert(
+            "live".into(),
+            serde_json::to_value(live).map_err(io::Error::other)?,
+        );
+    }
     Ok(json!({
         "ruleId": f.rule_id,
         "ruleIndex": index,

@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use super::{shown_secret, Report, ReportOptions};
-use crate::finding::{Finding, Severity, TokenKind};
+use crate::finding::{Finding, Severity, SignatureStatus, TokenKind};
+use crate::verify::LiveStatus;
 
 fn paint(opts: &ReportOptions, code: &str, s: &str) -> String {
     if opts.color {
@@ -41,6 +42,14 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
             (_, Some(exp)) => parts.push(format!("expires {exp}")),
             (_, None) => parts.push("no expiry".into()),
         }
+        match (t.signature, &t.verified_key_id) {
+            (SignatureStatus::Valid, Some(kid)) => {
+                parts.push(format!("signature valid (key {kid})"))
+            }
+            (SignatureStatus::Valid, None) => parts.push("signature valid".into()),
+            (SignatureStatus::Invalid, _) => parts.push("signature INVALID".into()),
+            (SignatureStatus::Unverified, _) => {}
+        }
         if let Some(pod) = &t.pod {
             parts.push(format!("pod {pod}"));
         }
@@ -49,6 +58,28 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
                 parts.push(format!("iss {iss}"));
             }
         }
+    }
+    if let Some(live) = &f.live {
+        let mut s = match live.status {
+            LiveStatus::Live => format!(
+                "LIVE as {}",
+                live.username.as_deref().unwrap_or("an authenticated user")
+            ),
+            LiveStatus::Rejected => "rejected by the API server".to_owned(),
+            LiveStatus::Unreachable => "API server unreachable".to_owned(),
+            LiveStatus::Skipped => "not checked live".to_owned(),
+        };
+        if !live.permissions.is_empty() {
+            s.push_str(&format!(" [may: {}]", live.permissions.join("; ")));
+        }
+        if let Some(r) = live
+            .reason
+            .as_deref()
+            .filter(|_| live.status != LiveStatus::Live)
+        {
+            s.push_str(&format!(" ({r})"));
+        }
+        parts.push(s);
     }
     if !f.decoded_from.is_empty() {
         parts.push(format!("via {}", f.decoded_from.join("+")));

@@ -5,6 +5,7 @@ pub(crate) mod custom;
 pub(crate) mod dockerconfig;
 pub(crate) mod jwt;
 pub(crate) mod kubeconfig;
+pub(crate) mod kubeconfig_server;
 pub(crate) mod pem;
 
 use crate::finding::Severity;
