@@ -26,19 +26,16 @@ use crate::scanner::CHUNK_OVERLAP;
 use crate::source::content::Ctx;
 use crate::source::encoding::{self, Kind, SNIFF_LEN};
 
+/// Files of more windows than this are scanned by all cores together.
+const PARALLEL_WINDOWS: usize = 4;
+
 /// Maps `len` bytes of `file` from `offset` (prefaulted: one call instead of a fault per
 /// page).
 fn map(file: &File, offset: u64, len: usize) -> io::Result<Mmap> {
     // SAFETY: the mapping is read-only and private to this function's caller; leakscan
     // never writes to scanned files. Another process truncating the file meanwhile would
     // raise SIGBUS (documented above), which is the accepted cost of mapping.
-    unsafe {
-        MmapOptions::new()
-            .offset(offset)
-            .len(len)
-            .populate()
-            .map(file)
-    }
+    unsafe { MmapOptions::new().offset(offset).len(len).map(file) }
 }
 
 /// Scans a regular file of `len` bytes by mapping it. Returns false (nothing reported)
@@ -68,6 +65,19 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     }
     let n = len.div_ceil(window);
     let half = CHUNK_OVERLAP / 2;
+    let start_of = |k: usize| (k * window).saturating_sub(half);
+    // A file of a few windows stays on the walker's thread: the walker already keeps every
+    // core busy with other files, and handing two windows to the pool only adds waiting.
+    let pool = if n > PARALLEL_WINDOWS {
+        ctx.pool()
+    } else {
+        None
+    };
+    // Line numbers need the newlines before each window. A big file (scanned by the pool)
+    // counts them in every window while it is mapped: a big log nearly always has a
+    // finding somewhere, and mapping it again later costs more than the count. A small one
+    // counts later, and only if a window after the first found something.
+    let count_now = pool.is_some();
     let scan_window = |k: usize| -> io::Result<Window> {
         let own = k * window..((k + 1) * window).min(len);
         let start = own.start.saturating_sub(half);
@@ -79,9 +89,17 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         ctx.scanner.scan_bytes_with(&m, origin, &mut findings);
         findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
         ctx.progress(&origin.path, own_len as u64);
-        Ok(Window { findings, start })
+        let newlines = count_now.then(|| {
+            let next = own.end.saturating_sub(half).max(start) - start;
+            memchr::memchr_iter(b'\n', &m[..next.min(m.len())]).count()
+        });
+        Ok(Window {
+            findings,
+            start,
+            newlines,
+        })
     };
-    let results: Vec<io::Result<Window>> = match ctx.pool() {
+    let results: Vec<io::Result<Window>> = match pool {
         Some(pool) => pool.install(|| (0..n).into_par_iter().map(scan_window).collect()),
         None => (0..n).map(scan_window).collect(),
     };
@@ -97,36 +115,41 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             }
         }
     }
-    // Findings carry lines counted from their window's start. The newlines before each
-    // window are counted afterwards, in parallel, and only up to the last window that found
-    // something: most files find nothing and skip this second pass entirely.
-    if let Some(last) = windows.iter().rposition(|w| !w.findings.is_empty()) {
-        let start_of = |k: usize| (k * window).saturating_sub(half);
-        let count = |k: usize| -> io::Result<usize> {
-            let (a, b) = (start_of(k), start_of(k + 1));
-            let m = map(file, a as u64, b - a)?;
-            Ok(memchr::memchr_iter(b'\n', &m).count())
-        };
-        let counts: Vec<io::Result<usize>> = match ctx.pool() {
-            Some(pool) => pool.install(|| (0..last).into_par_iter().map(count).collect()),
-            None => (0..last).map(count).collect(),
-        };
-        let mut base = 0usize;
-        for (k, w) in windows.into_iter().enumerate().take(last + 1) {
-            for mut f in w.findings {
-                f.line += base;
-                f.end_line += base;
-                f.byte_offset += w.start as u64;
-                ctx.finding(f);
+    // Findings carry lines counted from their window's start.
+    let last = windows.iter().rposition(|w| !w.findings.is_empty());
+    let counts: Vec<io::Result<usize>> = match last {
+        None => Vec::new(),
+        Some(_) if count_now => windows
+            .iter()
+            .map(|w| Ok(w.newlines.unwrap_or(0)))
+            .collect(),
+        Some(last) => (0..last)
+            .map(|k| {
+                let (a, b) = (start_of(k), start_of(k + 1));
+                let m = map(file, a as u64, b - a)?;
+                Ok(memchr::memchr_iter(b'\n', &m).count())
+            })
+            .collect(),
+    };
+    let mut base = 0usize;
+    for (k, w) in windows
+        .into_iter()
+        .enumerate()
+        .take(last.map_or(0, |l| l + 1))
+    {
+        for mut f in w.findings {
+            f.line += base;
+            f.end_line += base;
+            f.byte_offset += w.start as u64;
+            ctx.finding(f);
+        }
+        match counts.get(k) {
+            Some(Ok(c)) => base += c,
+            Some(Err(e)) => {
+                failed = Some(io::Error::new(e.kind(), e.to_string()));
+                break;
             }
-            match counts.get(k) {
-                Some(Ok(c)) => base += c,
-                Some(Err(e)) => {
-                    failed = Some(io::Error::new(e.kind(), e.to_string()));
-                    break;
-                }
-                None => {}
-            }
+            None => {}
         }
     }
     match failed {
@@ -141,4 +164,6 @@ struct Window {
     findings: Vec<Finding>,
     /// Where the mapped bytes start in the file.
     start: usize,
+    /// Newlines between this window's start and the next window's start, when counted.
+    newlines: Option<usize>,
 }
