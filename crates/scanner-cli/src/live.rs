@@ -47,13 +47,8 @@ impl Settings {
 /// known dead and cost no request.
 #[cfg_attr(not(feature = "live"), allow(dead_code))]
 fn eligible(f: &Finding) -> bool {
-    let kube = matches!(
-        f.rule_id.as_str(),
-        rules::K8S_SA_TOKEN_LEGACY
-            | rules::K8S_SA_TOKEN_BOUND
-            | rules::KUBECONFIG_TOKEN
-            | rules::K8S_BOOTSTRAP_TOKEN
-    ) || (f.rule_id == rules::JWT && f.api_server.is_some());
+    let kube = rules::is_kubernetes_bearer(&f.rule_id)
+        || (f.rule_id == rules::JWT && f.api_server.is_some());
     kube && !f.token.as_ref().is_some_and(|t| t.expired)
 }
 

@@ -408,16 +408,9 @@ impl Scanner {
         let mut steps = layer.steps.clone();
         steps.extend(c.steps);
         // Bearer tokens remember the API server of the kubeconfig that holds them.
-        let api_server = matches!(
-            c.rule_id.as_ref(),
-            rules::K8S_SA_TOKEN_LEGACY
-                | rules::K8S_SA_TOKEN_BOUND
-                | rules::KUBECONFIG_TOKEN
-                | rules::K8S_BOOTSTRAP_TOKEN
-                | rules::JWT
-        )
-        .then(|| kubeconfig_server::server_for(layer.data, c.start, &c.secret))
-        .flatten();
+        let api_server = (rules::is_kubernetes_bearer(&c.rule_id) || c.rule_id == rules::JWT)
+            .then(|| kubeconfig_server::server_for(layer.data, c.start, &c.secret))
+            .flatten();
         state.out.push(Raw {
             rule_id: c.rule_id,
             start,

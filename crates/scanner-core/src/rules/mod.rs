@@ -113,6 +113,15 @@ pub fn builtin(id: &str) -> Option<&'static RuleInfo> {
     BUILTIN_RULES.iter().find(|r| r.id == id)
 }
 
+/// Rules whose secret is a bearer token a Kubernetes API server accepts: service-account
+/// tokens, kubeconfig user tokens, bootstrap tokens.
+pub fn is_kubernetes_bearer(rule_id: &str) -> bool {
+    matches!(
+        rule_id,
+        K8S_SA_TOKEN_LEGACY | K8S_SA_TOKEN_BOUND | KUBECONFIG_TOKEN | K8S_BOOTSTRAP_TOKEN
+    )
+}
+
 /// How far rules look for the start or end of a line; beyond it a "line" is data, not text
 /// a person wrote, and bounding it keeps every hit's cost constant on single-line giants.
 pub(crate) const MAX_LINE: usize = 64 * 1024;
