@@ -43,6 +43,9 @@ pub fn format(common: &CommonArgs) -> Format {
 
 enum Dest {
     Stdout,
+    /// Not a regular file (`/dev/null`, a FIFO, a terminal): written in place, since
+    /// renaming a temporary file over it would replace the device with a file.
+    Special(std::fs::File),
     File {
         path: PathBuf,
         tmp: tempfile::NamedTempFile,
@@ -53,6 +56,7 @@ impl Dest {
     fn writer(&mut self) -> Box<dyn Write + '_> {
         match self {
             Dest::Stdout => Box::new(io::stdout().lock()),
+            Dest::Special(f) => Box::new(f),
             Dest::File { tmp, .. } => Box::new(tmp.as_file_mut()),
         }
     }
@@ -100,6 +104,12 @@ impl Reporter {
         };
         let dest = match &common.output {
             None => Dest::Stdout,
+            Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => Dest::Special(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ),
             Some(path) => {
                 let dir = path
                     .parent()

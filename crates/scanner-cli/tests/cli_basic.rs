@@ -104,6 +104,43 @@ fn output_file_sarif_and_show_secrets() {
     assert_eq!(names, vec![std::ffi::OsString::from("out.sarif")]);
 }
 
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_writes_into_it_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    // `-o /dev/null` must not rename a file over the device; a FIFO in a temporary
+    // directory shows the same thing without risking the machine's /dev/null.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.pipe");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = leakscan(&[
+        "scan",
+        "-f",
+        "json",
+        "-o",
+        fifo.to_str().unwrap(),
+        &testdata("manifests/bootstrap-token.yaml"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Checked before joining the reader, which would wait forever on a replaced FIFO.
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    let doc: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert_eq!(doc["findings"][0]["rule_id"], "k8s-bootstrap-token");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file left behind");
+}
+
 #[test]
 fn stdin_and_jsonl_streaming() {
     let tok = common::bound_token(
