@@ -8,7 +8,7 @@
 //! `{"kid"`) are searched as the stem and told apart here, by what follows (or, for base64
 //! text at other byte alignments, what precedes) the match.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// What a keyword hit asks the scanner to look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,8 +155,11 @@ impl Prefilter {
                     }
                 }
             }
+            // A full DFA: hundreds of keywords (gitleaks' set) searched overlapping, byte by
+            // byte, were 3x slower through the default NFA.
             let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&keywords)?;
             Some(CustomKeywords { ac, rules })
         };
