@@ -3,30 +3,18 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 #[path = "../../scanner-core/tests/support_git/mod.rs"]
 mod support_git;
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value;
+use support_cli::{leakscan, stderr};
 use support_git::Repo;
-
-fn leakscan(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("running leakscan")
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs a scan with `--format json` and returns (exit code, report).

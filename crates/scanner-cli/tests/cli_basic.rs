@@ -2,22 +2,13 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
-
-fn leakscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .output()
-        .expect("run leakscan")
-}
-
-fn testdata(rel: &str) -> String {
-    format!("{}/../../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
-}
+use support_cli::{leakscan, testdata};
 
 #[test]
 fn findings_exit_1_and_json_is_the_default_off_a_terminal() {

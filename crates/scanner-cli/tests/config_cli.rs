@@ -5,45 +5,14 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 #[path = "../../scanner-core/tests/support_git/mod.rs"]
 mod support_git;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use serde_json::Value;
-
-fn leakscan_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("run leakscan")
-}
-
-fn leakscan(args: &[&str]) -> Output {
-    leakscan_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {:?} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn testdata(rel: &str) -> String {
-    format!("{}/../../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
-}
+use support_cli::{json_of as json, leakscan, leakscan_in, stderr, testdata};
 
 /// (rule_id, path, line, column) of every finding.
 fn found(doc: &Value) -> Vec<(String, String, u64, u64)> {

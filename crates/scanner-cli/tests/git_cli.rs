@@ -2,22 +2,13 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 #[path = "../../scanner-core/tests/support_git/mod.rs"]
 mod support_git;
 
-use std::process::Output;
-
 use serde_json::Value;
+use support_cli::leakscan;
 use support_git::Repo;
-
-fn leakscan(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("running leakscan")
-}
 
 /// Runs `leakscan git ARGS --format jsonl` and returns (exit code, findings, stderr).
 fn git_jsonl(repo: &Repo, extra: &[&str]) -> (i32, Vec<Value>, String) {

@@ -4,37 +4,21 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 mod support_k8s;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
+use support_cli::{json_of, leakscan};
 use support_k8s::{FakeApiServer, Identity, Mode};
 
 const NOW: &str = "2024-01-01T00:00:00Z";
 const NOW_UNIX: i64 = 1_704_067_200;
 const STATIC_TOKEN: &str = "k8s-static-7f3a9c2e5b1d4f6a8c0e2b4d";
-
-fn leakscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .output()
-        .expect("run leakscan")
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout={} stderr={}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn api_token() -> String {
     bound_token(

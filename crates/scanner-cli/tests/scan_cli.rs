@@ -3,34 +3,23 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
+mod support_cli;
 
 use std::io::{Cursor, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use support_cli::{json_of as json, leakscan_in};
 
 const NOW: &str = "2025-01-01T00:00:00Z";
 const KUBECONFIG: &[u8] =
     b"users:\n- name: ops\n  user:\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\n";
 
 fn leakscan(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .current_dir(dir)
-        .args(["scan", "--now", NOW])
-        .args(args)
-        .output()
-        .expect("run leakscan")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {:?} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    let mut all = vec!["scan", "--now", NOW];
+    all.extend_from_slice(args);
+    leakscan_in(dir, &all)
 }
 
 /// (rule_id, path, line, column) of each finding in a JSON report.

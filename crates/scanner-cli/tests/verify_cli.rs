@@ -3,31 +3,14 @@
 
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
-
-use std::process::{Command, Output};
+mod support_cli;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
+use support_cli::{json_of, leakscan};
 
 const NOW: &str = "2024-01-01T00:00:00Z";
 const NOW_UNIX: i64 = 1_704_067_200;
-
-fn leakscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakscan"))
-        .args(args)
-        .output()
-        .expect("run leakscan")
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout={} stderr={}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn rsa_jwks(kid: &str) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
