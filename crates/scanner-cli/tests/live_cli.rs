@@ -409,3 +409,49 @@ fn jsonl_is_written_after_the_live_check() {
         .collect();
     assert_eq!(statuses, ["live", "rejected"]);
 }
+
+#[test]
+fn a_forbidden_review_is_still_live_and_an_old_server_is_unreachable() {
+    for mode in [Mode::ForbidReview, Mode::NoReviewApi] {
+        let server = FakeApiServer::start(identities(), mode);
+        let dir = tempfile::tempdir().unwrap();
+        let ca = write(dir.path(), "ca.crt", &server.ca_pem);
+        let input = write(dir.path(), "kubeconfig", &kubeconfig(&server.url));
+        let out = leakscan(&[
+            "scan",
+            "-q",
+            "--now",
+            NOW,
+            "--verify-live",
+            "--ca-cert",
+            &ca,
+            &input,
+        ]);
+        let doc = json_of(&out);
+        let bound = by_rule(&doc, "k8s-sa-token-bound");
+        let dead = by_rule(&doc, "kubeconfig-token");
+        // An unknown token is rejected by authentication before any authorization.
+        assert_eq!(dead["live"]["status"], "rejected");
+        if mode == Mode::ForbidReview {
+            // 403: the server knew the token (authenticated) and only refused the review.
+            assert_eq!(bound["live"]["status"], "live", "{bound:#}");
+            assert_eq!(
+                bound["live"]["username"],
+                "system:serviceaccount:payments:api"
+            );
+            assert!(bound["live"]["reason"].as_str().unwrap().starts_with("403"));
+            assert_eq!(bound["severity"], "critical");
+            assert_eq!(
+                bound["live"]["permissions"],
+                json!(["payments: get,list,watch secrets", "payments: create pods"])
+            );
+        } else {
+            assert_eq!(bound["live"]["status"], "unreachable", "{bound:#}");
+            assert!(bound["live"]["reason"].as_str().unwrap().contains("404"));
+            assert_eq!(
+                bound["severity"], "high",
+                "nothing learned: severity unchanged"
+            );
+        }
+    }
+}

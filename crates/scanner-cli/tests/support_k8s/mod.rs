@@ -30,6 +30,11 @@ pub enum Mode {
     Answer,
     /// Accepts connections and never says a word.
     Hang,
+    /// Authenticates tokens but forbids them the SelfSubjectReview (RBAC without the
+    /// default `system:basic-user` binding): 403 with the API server's message.
+    ForbidReview,
+    /// A server older than Kubernetes 1.27: no SelfSubjectReview API (404).
+    NoReviewApi,
 }
 
 #[derive(Default)]
@@ -77,7 +82,7 @@ impl FakeApiServer {
                         );
                         thread::spawn(move || match mode {
                             Mode::Hang => hang(stream, &s),
-                            Mode::Answer => serve(stream, cfg, &t, &c),
+                            _ => serve(stream, cfg, &t, &c, mode),
                         });
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
@@ -169,6 +174,7 @@ fn answer(
     headers: &HashMap<String, String>,
     body: &Value,
     tokens: &HashMap<String, Identity>,
+    mode: Mode,
 ) -> (u16, Value) {
     let bearer = headers
         .get("authorization")
@@ -184,6 +190,20 @@ fn answer(
         );
     }
     match path {
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews" if mode == Mode::NoReviewApi => status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ),
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews" if mode == Mode::ForbidReview => {
+            let message = format!(
+                "selfsubjectreviews.authentication.k8s.io is forbidden: User \"{}\" cannot \
+                 create resource \"selfsubjectreviews\" in API group \"authentication.k8s.io\" \
+                 at the cluster scope",
+                who.username
+            );
+            status(403, "Forbidden", &message)
+        }
         "/apis/authentication.k8s.io/v1/selfsubjectreviews" => {
             if body["kind"] != "SelfSubjectReview"
                 || body["apiVersion"] != "authentication.k8s.io/v1"
@@ -231,6 +251,7 @@ fn serve(
     config: Arc<rustls::ServerConfig>,
     tokens: &HashMap<String, Identity>,
     counters: &Counters,
+    mode: Mode,
 ) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
@@ -277,11 +298,12 @@ fn serve(
             .lock()
             .unwrap()
             .push(format!("{method} {path} {ns}").trim_end().to_owned());
-        let (code, reply) = answer(method, path, &headers, &body, tokens);
+        let (code, reply) = answer(method, path, &headers, &body, tokens, mode);
         let text = reply.to_string();
         let reason = match code {
             201 => "Created",
             401 => "Unauthorized",
+            403 => "Forbidden",
             404 => "Not Found",
             _ => "Error",
         };
