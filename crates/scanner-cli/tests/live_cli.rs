@@ -411,7 +411,7 @@ fn jsonl_is_written_after_the_live_check() {
 }
 
 #[test]
-fn a_forbidden_review_is_still_live_and_an_old_server_is_unreachable() {
+fn a_forbidden_review_is_still_live_and_an_old_server_is_asked_by_rules_review() {
     for mode in [Mode::ForbidReview, Mode::NoReviewApi] {
         let server = FakeApiServer::start(identities(), mode);
         let dir = tempfile::tempdir().unwrap();
@@ -446,11 +446,14 @@ fn a_forbidden_review_is_still_live_and_an_old_server_is_unreachable() {
                 json!(["payments: get,list,watch secrets", "payments: create pods"])
             );
         } else {
-            assert_eq!(bound["live"]["status"], "unreachable", "{bound:#}");
-            assert!(bound["live"]["reason"].as_str().unwrap().contains("404"));
+            // Before 1.27: no SelfSubjectReview, so a rules review decides; no username.
+            assert_eq!(bound["live"]["status"], "live", "{bound:#}");
+            assert!(bound["live"]["reason"].as_str().unwrap().contains("1.27"));
+            assert!(bound["live"]["username"].is_null());
+            assert_eq!(bound["severity"], "critical");
             assert_eq!(
-                bound["severity"], "high",
-                "nothing learned: severity unchanged"
+                bound["live"]["permissions"],
+                json!(["payments: get,list,watch secrets", "payments: create pods"])
             );
         }
     }

@@ -264,6 +264,18 @@ impl LiveVerifier {
                     .map(str::to_owned);
                 c
             }
+            // Kubernetes before 1.27 has no SelfSubjectReview; a rules review (1.8+) still
+            // tells an authenticated token (201) from a rejected one (401), just not its name.
+            Reply::Status(404, _) => match self.liveness_by_rules(token, server, namespace) {
+                Some(c) => c,
+                None => {
+                    return LiveCheck::failed(
+                        LiveStatus::Unreachable,
+                        server,
+                        "HTTP 404: no SelfSubjectReview API and no usable rules review",
+                    )
+                }
+            },
             Reply::Status(code, message) => {
                 return LiveCheck::failed(
                     LiveStatus::Unreachable,
@@ -275,6 +287,9 @@ impl LiveVerifier {
                 return LiveCheck::failed(LiveStatus::Unreachable, server, reason)
             }
         };
+        if check.status != LiveStatus::Live {
+            return check;
+        }
         let own = namespace
             .map(str::to_owned)
             .or_else(|| {
@@ -329,5 +344,41 @@ impl LiveVerifier {
             }
         }
         check
+    }
+
+    /// Liveness from a SelfSubjectRulesReview, for servers without SelfSubjectReview:
+    /// `None` when that answer says nothing either.
+    fn liveness_by_rules(
+        &mut self,
+        token: &str,
+        server: &str,
+        namespace: Option<&str>,
+    ) -> Option<LiveCheck> {
+        if !self.spend(1) {
+            return Some(LiveCheck::failed(
+                LiveStatus::Skipped,
+                server,
+                "request budget spent",
+            ));
+        }
+        let body = json!({
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectRulesReview",
+            "spec": {"namespace": namespace.unwrap_or("default")},
+        });
+        let note = "no SelfSubjectReview API (Kubernetes < 1.27)";
+        match self.post(server, RULES_PATH, token, &body) {
+            Reply::Ok(_) | Reply::Status(403, _) => Some(LiveCheck::failed(
+                LiveStatus::Live,
+                server,
+                format!("{note}: authenticated by a rules review"),
+            )),
+            Reply::Status(401, _) => Some(LiveCheck::failed(
+                LiveStatus::Rejected,
+                server,
+                "401 Unauthorized",
+            )),
+            _ => None,
+        }
     }
 }
