@@ -216,7 +216,7 @@ fn min_severity_and_sarif_see_the_verified_result() {
 }
 
 #[test]
-fn a_server_that_never_answers_is_unreachable_within_the_timeout() {
+fn a_server_that_never_answers_is_unreachable_within_the_timeout_once() {
     let server = FakeApiServer::start(identities(), Mode::Hang);
     let dir = tempfile::tempdir().unwrap();
     let ca = write(dir.path(), "ca.crt", &server.ca_pem);
@@ -224,8 +224,9 @@ fn a_server_that_never_answers_is_unreachable_within_the_timeout() {
         dir.path(),
         "pod.log",
         &format!(
-            "mounted token: {}\n",
-            legacy_token("kube-system", "admin", "admin-token-x7k2p")
+            "mounted token: {}\nanother: {}\n",
+            legacy_token("kube-system", "admin", "admin-token-x7k2p"),
+            legacy_token("kube-system", "backup", "backup-token-q2w3e")
         ),
     );
     let started = Instant::now();
@@ -249,7 +250,9 @@ fn a_server_that_never_answers_is_unreachable_within_the_timeout() {
         started.elapsed()
     );
     let doc = json_of(&out);
-    let f = by_rule(&doc, "k8s-sa-token-legacy");
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2);
+    let f = &findings[0];
     assert_eq!(f["live"]["status"], "unreachable");
     let reason = f["live"]["reason"].as_str().unwrap().to_ascii_lowercase();
     assert!(
@@ -258,6 +261,12 @@ fn a_server_that_never_answers_is_unreachable_within_the_timeout() {
     );
     // Nothing known: the legacy token keeps its own severity.
     assert_eq!(f["severity"], "critical");
+    // The second token does not wait for the same dead server again.
+    assert_eq!(findings[1]["live"]["status"], "unreachable");
+    assert!(findings[1]["live"]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("not asked again after:"));
     assert_eq!(server.connections(), 1);
 }
 

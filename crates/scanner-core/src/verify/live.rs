@@ -51,6 +51,8 @@ pub struct LiveVerifier {
     budget: usize,
     requests: usize,
     cache: HashMap<(String, String), LiveCheck>,
+    /// Servers that could not be reached (connection, TLS, timeout), with the reason.
+    down: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for LiveVerifier {
@@ -128,6 +130,7 @@ impl LiveVerifier {
             budget: opts.budget,
             requests: 0,
             cache: HashMap::new(),
+            down: HashMap::new(),
         })
     }
 
@@ -222,6 +225,15 @@ impl LiveVerifier {
                 "not an https:// URL: a token is never sent in clear text",
             );
         }
+        // One timeout per server, not one per token: a server that could not be reached is
+        // not asked again in this run.
+        if let Some(reason) = self.down.get(server) {
+            return LiveCheck::failed(
+                LiveStatus::Unreachable,
+                server,
+                format!("not asked again after: {reason}"),
+            );
+        }
         if !self.spend(1) {
             return LiveCheck::failed(LiveStatus::Skipped, server, "request budget spent");
         }
@@ -284,7 +296,8 @@ impl LiveVerifier {
                 )
             }
             Reply::Failed(reason) => {
-                return LiveCheck::failed(LiveStatus::Unreachable, server, reason)
+                self.down.insert(server.to_owned(), reason.clone());
+                return LiveCheck::failed(LiveStatus::Unreachable, server, reason);
             }
         };
         if check.status != LiveStatus::Live {
