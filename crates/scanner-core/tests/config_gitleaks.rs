@@ -250,3 +250,68 @@ fn path_limited_rule_and_per_rule_and_global_allowlists() {
     let f = scanner.scan_bytes(format!("{key}\n").as_bytes(), &Origin::path("app.ini"));
     assert_eq!(positions(&f)[0].0, "acme-api-key");
 }
+
+#[test]
+fn leakscan_toml_extends_the_gitleaks_defaults_and_tunes_them() {
+    let Some(default) = default_config_path() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // An absolute `extends` path is used as is (relative ones start at the file's folder,
+    // see extends_errors_point_at_the_key).
+    let cfg_path = dir.path().join("leakscan.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "extends = {:?}\n\n[rules.generic-api-key]\nenabled = false\n\n\
+             [rules.github-pat]\nseverity = \"critical\"\n\n[allowlist]\nstopwords = [\"r8vt2klw\"]\n",
+            default.display().to_string()
+        ),
+    )
+    .unwrap();
+    let cfg = Config::load(&cfg_path).unwrap();
+    assert_eq!(cfg.format(), ConfigFormat::Leakscan);
+    assert_eq!(cfg.custom_rules().len(), 219, "the imported rules");
+    assert_eq!(
+        cfg.skipped().len(),
+        3,
+        "the base's skipped rules are still reported"
+    );
+    assert_eq!(
+        cfg.severity_override("github-pat"),
+        Some(scanner_core::Severity::Critical)
+    );
+    assert!(cfg.disabled_rules().contains(&"generic-api-key".to_owned()));
+    let scanner = Scanner::builder().config(cfg).build().unwrap();
+    let scan = |rel: &str| {
+        let bytes = std::fs::read(testdata(rel)).unwrap();
+        scanner.scan_bytes(&bytes, &Origin::path(rel))
+    };
+    // generic-api-key is off; slack-bot-token (imported) still fires.
+    let f = scan("config/samples/alerts.yaml");
+    assert_eq!(
+        positions(&f).iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec!["slack-bot-token"]
+    );
+    assert!(scan("config/samples/settings.py").is_empty());
+    // The AWS key still fires at the base's severity.
+    let f = scan("config/samples/deploy.env");
+    assert_eq!(positions(&f)[0].0, "aws-access-token");
+    assert_eq!(f[0].severity, scanner_core::Severity::High);
+    // The PAT's stopword (this file's global allowlist) drops both rules that saw it.
+    assert!(scan("config/samples/release.sh").is_empty());
+}
+
+#[test]
+fn extends_errors_point_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("leakscan.toml");
+    std::fs::write(&p, "# tuned\nextends = \"missing.toml\"\n").unwrap();
+    let err = Config::load(&p).unwrap_err().to_string();
+    assert!(err.contains("leakscan.toml:2:11"), "{err}");
+    assert!(err.contains("missing.toml"), "{err}");
+    // A file that extends itself stops at the link limit instead of looping.
+    std::fs::write(&p, "extends = \"leakscan.toml\"\n").unwrap();
+    let err = Config::load(&p).unwrap_err().to_string();
+    assert!(err.contains("extends"), "{err}");
+}

@@ -17,6 +17,9 @@ use crate::rules::{builtin, BUILTIN_RULES};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    /// A configuration (gitleaks or leakscan) this one builds on, relative to this file.
+    #[serde(default)]
+    extends: Option<Spanned<String>>,
     #[serde(default)]
     allowlist: Option<AllowlistToml>,
     #[serde(default)]
@@ -200,24 +203,53 @@ impl Ctx<'_> {
     }
 }
 
-/// Parses a leakscan.toml.
-pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
+/// How many `extends` links a chain may have (also what stops a cycle).
+const MAX_EXTENDS: usize = 4;
+
+/// Parses a leakscan.toml; `depth` counts the `extends` links followed to reach it.
+pub(super) fn parse(text: &str, path: &Path, depth: usize) -> Result<Config> {
     let file: File = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let cx = Ctx { path, text };
-    let mut policy = Policy::default();
+    // The base's rules and policy come first; this file's settings are layered on top, so
+    // `[rules.ID]` may disable or re-severity an imported rule.
+    let (mut rules, mut policy, skipped) = match &file.extends {
+        None => (CustomRules::default(), Policy::default(), Vec::new()),
+        Some(base) => {
+            if depth >= MAX_EXTENDS {
+                return cx.err(
+                    base.span(),
+                    format!("more than {MAX_EXTENDS} `extends` links (a cycle?)"),
+                );
+            }
+            let base_path = path.parent().unwrap_or(Path::new(".")).join(base.get_ref());
+            let base_text = match std::fs::read_to_string(&base_path) {
+                Ok(t) => t,
+                Err(e) => {
+                    return cx.err(base.span(), format!("{}: {e}", base_path.display()));
+                }
+            };
+            let c = super::parse_at(&base_text, &base_path, depth + 1)?;
+            (c.rules, c.policy, c.skipped)
+        }
+    };
+    let mut ids: HashSet<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
     if let Some(a) = file.allowlist {
         let a = cx.allowlist(a)?;
         if !a.is_empty() {
             policy.global.push(a);
         }
     }
-    let mut rules = CustomRules::default();
-    let mut ids: HashSet<String> = HashSet::new();
     for c in file.custom {
         let span = c.id.span();
         let (rule, allowlist) = cx.custom(c)?;
         if !ids.insert(rule.id.clone()) {
-            return cx.err(span, format!("duplicate custom rule id {:?}", rule.id));
+            return cx.err(
+                span,
+                format!(
+                    "duplicate custom rule id {:?} (here or in the base)",
+                    rule.id
+                ),
+            );
         }
         if let Some(a) = allowlist.filter(|a| !a.is_empty()) {
             policy.per_rule.entry(rule.id.clone()).or_default().push(a);
@@ -257,6 +289,6 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
         format: ConfigFormat::Leakscan,
         rules,
         policy,
-        skipped: Vec::new(),
+        skipped,
     })
 }

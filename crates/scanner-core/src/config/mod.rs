@@ -94,14 +94,10 @@ impl Config {
         Config::parse(&text, path)
     }
 
-    /// Compiles configuration text; `path` names the file in error messages.
+    /// Compiles configuration text; `path` names the file in error messages (and is where
+    /// a leakscan.toml's `extends` is resolved from).
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-        if gitleaks::looks_like(&doc) {
-            gitleaks::parse(text, path)
-        } else {
-            leakscan::parse(text, path)
-        }
+        parse_at(text, path, 0)
     }
 
     /// The file this configuration came from.
@@ -147,6 +143,16 @@ impl Config {
     /// The severity this configuration gives `rule_id`, if it overrides it.
     pub fn severity_override(&self, rule_id: &str) -> Option<Severity> {
         self.policy.severity.get(rule_id).copied()
+    }
+}
+
+/// Parses either format; `depth` counts the `extends` links followed so far.
+fn parse_at(text: &str, path: &Path, depth: usize) -> Result<Config> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+    if gitleaks::looks_like(&doc) {
+        gitleaks::parse(text, path)
+    } else {
+        leakscan::parse(text, path, depth)
     }
 }
 
