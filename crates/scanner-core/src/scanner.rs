@@ -235,7 +235,7 @@ impl Scanner {
 
     /// Scans one in-memory input, handing each finding to `sink` in input order.
     pub fn scan_bytes_with(&self, data: &[u8], origin: &Origin, sink: &mut dyn Sink) {
-        self.scan_chunk(data, origin, 0, 0, 0..data.len(), sink);
+        self.scan_chunk(data, origin, 0, (0, 0), 0..data.len(), sink);
     }
 
     /// Scans a stream in bounded memory: chunks of the configured size that overlap by
@@ -251,6 +251,9 @@ impl Scanner {
         let mut buf: Vec<u8> = Vec::with_capacity(self.chunk_size + CHUNK_OVERLAP);
         let mut base_offset: u64 = 0;
         let mut base_line: usize = 0;
+        // Bytes of the current line before the chunk's start: columns on a chunk's first
+        // line are counted from the true start of the line, however long it is.
+        let mut base_column: usize = 0;
         let mut first = true;
         let mut total: u64 = 0;
         loop {
@@ -278,7 +281,7 @@ impl Scanner {
                             &buf,
                             origin,
                             base_offset,
-                            base_line,
+                            (base_line, base_column),
                             own_start..buf.len(),
                             sink,
                         );
@@ -292,7 +295,7 @@ impl Scanner {
                 &buf,
                 origin,
                 base_offset,
-                base_line,
+                (base_line, base_column),
                 own_start..own_end,
                 sink,
             );
@@ -301,20 +304,25 @@ impl Scanner {
             }
             let drop = buf.len() - CHUNK_OVERLAP;
             base_line += memchr::memchr_iter(b'\n', &buf[..drop]).count();
+            base_column = match memchr::memrchr(b'\n', &buf[..drop]) {
+                Some(p) => drop - p - 1,
+                None => base_column + drop,
+            };
             base_offset += drop as u64;
             buf.drain(..drop);
             first = false;
         }
     }
 
-    /// Scans `data` (which starts at `base_offset` / after `base_line` newlines of the whole
-    /// input) and reports findings that start inside `own`.
+    /// Scans `data` (which starts at `base_offset` of the whole input, after `base.0`
+    /// newlines and `base.1` bytes of the line it starts in) and reports findings that start
+    /// inside `own`.
     fn scan_chunk(
         &self,
         data: &[u8],
         origin: &Origin,
         base_offset: u64,
-        base_line: usize,
+        base: (usize, usize),
         own: std::ops::Range<usize>,
         sink: &mut dyn Sink,
     ) {
@@ -381,10 +389,14 @@ impl Scanner {
                 severity,
                 description,
                 path: origin.path.clone(),
-                line: base_line + line,
-                column,
-                end_line: base_line + end_line,
-                end_column,
+                line: base.0 + line,
+                column: if line == 1 { base.1 + column } else { column },
+                end_line: base.0 + end_line,
+                end_column: if end_line == 1 {
+                    base.1 + end_column
+                } else {
+                    end_column
+                },
                 byte_offset: base_offset + r.start as u64,
                 secret: Secret::new(r.secret),
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),

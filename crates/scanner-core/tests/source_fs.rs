@@ -148,6 +148,42 @@ fn big_file_token_straddling_chunk_boundaries_found_once_with_true_line() {
     }
 }
 
+#[test]
+fn columns_on_lines_longer_than_a_window_count_from_the_line_start() {
+    // Minified JSON or a log without newlines: one line across several windows/chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let chunk = 256 * 1024;
+    let scanner = Scanner::builder()
+        .now(NOW)
+        .chunk_size(chunk)
+        .build()
+        .unwrap();
+    let tok = common::legacy_token("kube-system", "long", "long-token-abcde");
+    let mut data = b"header\n".to_vec();
+    let mut starts = Vec::new();
+    for k in 1..=3 {
+        while data.len() < k * chunk + 1000 * k {
+            data.extend_from_slice(b"{\"k\":\"v\",\"n\":12345},");
+        }
+        data.extend_from_slice(b"\"auth\":\"Bearer ");
+        starts.push(data.len());
+        data.extend_from_slice(tok.as_bytes());
+        data.extend_from_slice(b"\",");
+    }
+    data.extend_from_slice(&filler(300 * 1024, 0));
+    let p = write(dir.path(), "one-line.json", &data);
+    for (mmap, threads) in [(true, 2), (true, 1), (false, 1)] {
+        let opts = ScanOptions {
+            in_memory_limit: 64 * 1024,
+            mmap,
+            window: chunk,
+            threads,
+            ..ScanOptions::default()
+        };
+        check_big(&scanner, &p, &data, &starts, &opts);
+    }
+}
+
 fn check_big(scanner: &Scanner, p: &Path, data: &[u8], starts: &[usize], opts: &ScanOptions) {
     let out = scan_with(scanner, &[p.to_path_buf()], opts);
     let expected: Vec<(String, String, usize, usize)> = starts

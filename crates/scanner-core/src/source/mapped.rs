@@ -8,8 +8,9 @@
 //! Windows overlap like [`Scanner::scan_reader`](crate::Scanner::scan_reader)'s chunks:
 //! [`CHUNK_OVERLAP`] / 2 bytes of context on each side, and a window reports only findings
 //! that start in its own range, so each credential is reported once. Line numbers are made
-//! true afterwards by counting the newlines before each window that found something. As with chunked reads, a
-//! column is exact unless the credential's line is longer than `CHUNK_OVERLAP / 2`.
+//! true afterwards from the newlines before each window that found something, and a
+//! column on a window's first line from where that line really starts (a minified JSON
+//! file is one line across many windows).
 //!
 //! A file truncated while it is mapped would raise SIGBUS; like ripgrep, leakscan accepts
 //! that risk for speed. `ScanOptions::mmap = false` reads instead.
@@ -132,16 +133,39 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             .collect(),
     };
     let mut base = 0usize;
+    let mut line_starts = LineStarts::new(file, window);
     for (k, w) in windows
         .into_iter()
         .enumerate()
         .take(last.map_or(0, |l| l + 1))
     {
         for mut f in w.findings {
+            // A finding on its window's first line: its column counts from the window's
+            // start, and the line may have begun in an earlier window.
+            if (f.line == 1 || f.end_line == 1) && w.start > 0 {
+                match line_starts.before(w.start) {
+                    Ok(line_start) => {
+                        let shift = w.start - line_start;
+                        if f.line == 1 {
+                            f.column += shift;
+                        }
+                        if f.end_line == 1 {
+                            f.end_column += shift;
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
             f.line += base;
             f.end_line += base;
             f.byte_offset += w.start as u64;
             ctx.finding(f);
+        }
+        if failed.is_some() {
+            break;
         }
         match counts.get(k) {
             Some(Ok(c)) => base += c,
@@ -157,6 +181,41 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         Some(e) => ctx.read_failed(origin, 0, None, &e),
     }
     true
+}
+
+/// Where the line holding an offset starts, for increasing offsets: the file is searched
+/// forward once, piece by piece, however many windows ask.
+struct LineStarts<'a> {
+    file: &'a File,
+    piece: usize,
+    /// File bytes before this have been searched.
+    pos: usize,
+    /// Start of the line at `pos` (just past the last newline before it).
+    line_start: usize,
+}
+
+impl<'a> LineStarts<'a> {
+    fn new(file: &'a File, piece: usize) -> Self {
+        LineStarts {
+            file,
+            piece,
+            pos: 0,
+            line_start: 0,
+        }
+    }
+
+    /// Start of the line that holds `offset`; offsets must not decrease between calls.
+    fn before(&mut self, offset: usize) -> io::Result<usize> {
+        while self.pos < offset {
+            let n = self.piece.min(offset - self.pos);
+            let m = map(self.file, self.pos as u64, n)?;
+            if let Some(p) = memchr::memrchr(b'\n', &m) {
+                self.line_start = self.pos + p + 1;
+            }
+            self.pos += n;
+        }
+        Ok(self.line_start)
+    }
 }
 
 /// What one window found.
