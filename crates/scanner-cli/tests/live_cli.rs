@@ -5,6 +5,8 @@
 #[path = "../../scanner-core/tests/common/mod.rs"]
 mod common;
 mod support_cli;
+#[path = "../../scanner-core/tests/support_git/mod.rs"]
+mod support_git;
 mod support_k8s;
 
 use std::collections::HashMap;
@@ -466,4 +468,40 @@ fn a_forbidden_review_is_still_live_and_an_old_server_is_asked_by_rules_review()
             );
         }
     }
+}
+
+#[test]
+fn git_history_findings_are_verified_too() {
+    // A kubeconfig committed and deleted again: the history scan finds it, and its token is
+    // checked against the server named in the same (historic) kubeconfig.
+    let server = FakeApiServer::start(identities(), Mode::Answer);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.crt", &server.ca_pem);
+    let repo = support_git::Repo::new();
+    repo.write("deploy/kubeconfig", &kubeconfig(&server.url));
+    repo.commit("add kubeconfig");
+    std::fs::remove_file(repo.join("deploy/kubeconfig")).unwrap();
+    repo.commit("remove kubeconfig");
+    let out = leakscan(&[
+        "git",
+        repo.path().to_str().unwrap(),
+        "--now",
+        NOW,
+        "--verify-live",
+        "--ca-cert",
+        &ca,
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_of(&out);
+    let live = by_rule(&doc, "k8s-sa-token-bound");
+    assert_eq!(live["path"], "deploy/kubeconfig");
+    assert_eq!(live["git"]["message"], "add kubeconfig");
+    assert_eq!(live["live"]["status"], "live");
+    assert_eq!(live["severity"], "critical");
+    assert_eq!(
+        by_rule(&doc, "kubeconfig-token")["live"]["status"],
+        "rejected"
+    );
+    assert_eq!(server.requests(), 4, "{:?}", server.log());
 }
