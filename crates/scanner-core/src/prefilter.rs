@@ -31,8 +31,6 @@ pub(crate) enum Trigger {
     DockerConfig,
     /// A YAML document inside a JSON string (`\n` escapes).
     JsonEscapedYaml,
-    /// A custom rule's keyword (index into the scanner's custom rules).
-    Custom(usize),
 }
 
 /// How an automaton match becomes a hit: directly, or after looking at what follows it.
@@ -166,15 +164,17 @@ impl Prefilter {
         Ok(Prefilter { ac, keys, custom })
     }
 
-    /// Every custom-keyword hit in `data` (overlapping ones too), once per rule it triggers.
-    pub(crate) fn custom_hits<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
+    /// Every custom-keyword hit in `data` (overlapping ones too) as (custom rule index,
+    /// keyword range), once per rule it triggers.
+    pub(crate) fn custom_hits<'a>(
+        &'a self,
+        data: &'a [u8],
+    ) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + 'a {
         self.custom.iter().flat_map(move |c| {
             c.ac.find_overlapping_iter(data).flat_map(move |m| {
-                c.rules[m.pattern().as_usize()].iter().map(move |&idx| Hit {
-                    start: m.start(),
-                    end: m.end(),
-                    trigger: Trigger::Custom(idx),
-                })
+                c.rules[m.pattern().as_usize()]
+                    .iter()
+                    .map(move |&idx| (idx, m.start()..m.end()))
             })
         })
     }
@@ -282,12 +282,12 @@ mod tests {
     fn custom_keywords_have_their_own_case_insensitive_automaton() {
         let pf = Prefilter::new(&[("acme_".to_owned(), 7), ("ACME".to_owned(), 8)]).unwrap();
         let data = b"x Acme_123 eyJ";
-        let custom: Vec<_> = pf.custom_hits(data).map(|h| (h.start, h.trigger)).collect();
+        let custom: Vec<_> = pf
+            .custom_hits(data)
+            .map(|(idx, r)| (r.start, idx))
+            .collect();
         // Overlapping matches come in order of their end: `acme` before `acme_`.
-        assert_eq!(
-            custom,
-            vec![(2, Trigger::Custom(8)), (2, Trigger::Custom(7))]
-        );
+        assert_eq!(custom, vec![(2, 8), (2, 7)]);
         let builtin: Vec<_> = pf.hits(data).map(|h| h.trigger).collect();
         assert_eq!(builtin, vec![Trigger::Jwt]);
     }

@@ -536,8 +536,6 @@ impl Scanner {
                         self.rescan(state, layer, depth, d, Step::JsonEscape);
                     }
                 }
-                // Custom keywords live in their own automaton: see `scan_custom`.
-                Trigger::Custom(_) => {}
             }
         }
         if let Some(cfg) = &self.config {
@@ -550,13 +548,7 @@ impl Scanner {
         if cfg.rules.is_empty() {
             return;
         }
-        let hits = self
-            .prefilter
-            .custom_hits(layer.data)
-            .filter_map(|h| match h.trigger {
-                Trigger::Custom(idx) => Some((idx, h.start..h.end)),
-                _ => None,
-            });
+        let hits = self.prefilter.custom_hits(layer.data);
         let mut found = Vec::new();
         cfg.rules.scan(layer.data, hits, state.path, &mut found);
         for c in found {

@@ -10,6 +10,9 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// Largest document parsed; kubeconfigs are a few KiB, anything bigger is not one.
 const MAX_DOC: usize = 1024 * 1024;
 
+/// How far before a token its `token:` key may stand (quotes, spaces, a `>-` block scalar).
+const KEY_REACH: usize = 48;
+
 /// Whether the line starting at `s` is a YAML document separator (`---`).
 fn separator_at(data: &[u8], s: usize) -> bool {
     let e = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |p| s + p);
@@ -115,6 +118,10 @@ fn resolve(doc: &Value, secret: &str) -> Option<String> {
 /// The API server for the credential `secret` found at `pos`, when `data` around it is a
 /// kubeconfig (YAML document or JSON object) that names one.
 pub(crate) fn server_for(data: &[u8], pos: usize, secret: &str) -> Option<String> {
+    // Bearer tokens sit under a user's `token` key. Checking that first keeps this off the
+    // scan's cost for the many JWTs in logs and headers, which never are kubeconfig users.
+    let key = &data[pos.saturating_sub(KEY_REACH).min(pos)..pos.min(data.len())];
+    memchr::memmem::find(key, b"token")?;
     let doc = &data[document(data, pos)?];
     if doc.len() > MAX_DOC
         || memchr::memmem::find(doc, b"clusters").is_none()
@@ -188,13 +195,21 @@ users:
         // A URL in plain text is never a server.
         let log = "curl https://evil.example.com -H 'Authorization: Bearer abc'\n";
         assert_eq!(server_for(log.as_bytes(), 40, "abc"), None);
+        // Not under a `token` key: not a kubeconfig user's credential, whatever surrounds it.
+        let at = TWO_CLUSTERS.find("ci-token").unwrap();
+        let moved = TWO_CLUSTERS.replacen("    token: ci-token", "    secret: ci-token", 1);
+        assert_eq!(
+            server_for(moved.as_bytes(), at + 1, "ci-token-0123456789"),
+            None
+        );
     }
 
     #[test]
     fn json_kubeconfig_with_one_cluster() {
         let text = r#"{"clusters":[{"name":"c","cluster":{"server":"https://10.0.0.1:6443"}}],"users":[{"name":"u","user":{"token":"tok-0123456789"}}]}"#;
+        let at = text.find("tok-0123").unwrap();
         assert_eq!(
-            server_for(text.as_bytes(), 10, "tok-0123456789").as_deref(),
+            server_for(text.as_bytes(), at, "tok-0123456789").as_deref(),
             Some("https://10.0.0.1:6443")
         );
     }
