@@ -77,7 +77,7 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     // Line numbers need the newlines before each window. A big file (scanned by the pool)
     // counts them in every window while it is mapped: a big log nearly always has a
     // finding somewhere, and mapping it again later costs more than the count. A small one
-    // counts later, and only if a window after the first found something.
+    // counts later, and only up to the last window that found something.
     let count_now = pool.is_some();
     let scan_window = |k: usize| -> io::Result<Window> {
         let own = k * window..((k + 1) * window).min(len);
@@ -90,14 +90,14 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         ctx.scanner.scan_bytes_with(&m, origin, &mut findings);
         findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
         ctx.progress(&origin.path, own_len as u64);
-        let newlines = count_now.then(|| {
-            let next = own.end.saturating_sub(half).max(start) - start;
-            memchr::memchr_iter(b'\n', &m[..next.min(m.len())]).count()
+        let stride = count_now.then(|| {
+            let next = (start_of(k + 1).max(start) - start).min(m.len());
+            Stride::of(&m[..next], start)
         });
         Ok(Window {
             findings,
             start,
-            newlines,
+            stride,
         })
     };
     let results: Vec<io::Result<Window>> = match pool {
@@ -116,64 +116,48 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             }
         }
     }
-    // Findings carry lines counted from their window's start.
+    // Findings carry lines and columns counted from their window's start: add the newlines
+    // before the window, and for a finding on the window's first line, the part of that
+    // line before the window (a minified JSON file is one line across many windows).
     let last = windows.iter().rposition(|w| !w.findings.is_empty());
-    let counts: Vec<io::Result<usize>> = match last {
-        None => Vec::new(),
-        Some(_) if count_now => windows
-            .iter()
-            .map(|w| Ok(w.newlines.unwrap_or(0)))
-            .collect(),
-        Some(last) => (0..last)
-            .map(|k| {
-                let (a, b) = (start_of(k), start_of(k + 1));
-                let m = map(file, a as u64, b - a)?;
-                Ok(memchr::memchr_iter(b'\n', &m).count())
-            })
-            .collect(),
-    };
-    let mut base = 0usize;
-    let mut line_starts = LineStarts::new(file, window);
+    let (mut base, mut line_start) = (0usize, 0usize);
     for (k, w) in windows
         .into_iter()
         .enumerate()
         .take(last.map_or(0, |l| l + 1))
     {
+        let shift = w.start - line_start;
         for mut f in w.findings {
-            // A finding on its window's first line: its column counts from the window's
-            // start, and the line may have begun in an earlier window.
-            if (f.line == 1 || f.end_line == 1) && w.start > 0 {
-                match line_starts.before(w.start) {
-                    Ok(line_start) => {
-                        let shift = w.start - line_start;
-                        if f.line == 1 {
-                            f.column += shift;
-                        }
-                        if f.end_line == 1 {
-                            f.end_column += shift;
-                        }
-                    }
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
+            if f.line == 1 {
+                f.column += shift;
+            }
+            if f.end_line == 1 {
+                f.end_column += shift;
             }
             f.line += base;
             f.end_line += base;
             f.byte_offset += w.start as u64;
             ctx.finding(f);
         }
-        if failed.is_some() {
+        if Some(k) == last {
             break;
         }
-        match counts.get(k) {
-            Some(Ok(c)) => base += c,
-            Some(Err(e)) => {
-                failed = Some(io::Error::new(e.kind(), e.to_string()));
+        let stride = match w.stride {
+            Some(s) => Ok(s),
+            None => {
+                let (a, b) = (start_of(k), start_of(k + 1));
+                map(file, a as u64, b - a).map(|m| Stride::of(&m, a))
+            }
+        };
+        match stride {
+            Ok(s) => {
+                base += s.newlines;
+                line_start = s.last_newline.map_or(line_start, |p| p + 1);
+            }
+            Err(e) => {
+                failed = Some(e);
                 break;
             }
-            None => {}
         }
     }
     match failed {
@@ -183,38 +167,21 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     true
 }
 
-/// Where the line holding an offset starts, for increasing offsets: the file is searched
-/// forward once, piece by piece, however many windows ask.
-struct LineStarts<'a> {
-    file: &'a File,
-    piece: usize,
-    /// File bytes before this have been searched.
-    pos: usize,
-    /// Start of the line at `pos` (just past the last newline before it).
-    line_start: usize,
+/// The newlines between one window's start and the next one's.
+#[derive(Clone, Copy)]
+struct Stride {
+    newlines: usize,
+    /// File offset of the last of them.
+    last_newline: Option<usize>,
 }
 
-impl<'a> LineStarts<'a> {
-    fn new(file: &'a File, piece: usize) -> Self {
-        LineStarts {
-            file,
-            piece,
-            pos: 0,
-            line_start: 0,
+impl Stride {
+    /// The stride held in `bytes`, which start at file offset `at`.
+    fn of(bytes: &[u8], at: usize) -> Stride {
+        Stride {
+            newlines: memchr::memchr_iter(b'\n', bytes).count(),
+            last_newline: memchr::memrchr(b'\n', bytes).map(|p| at + p),
         }
-    }
-
-    /// Start of the line that holds `offset`; offsets must not decrease between calls.
-    fn before(&mut self, offset: usize) -> io::Result<usize> {
-        while self.pos < offset {
-            let n = self.piece.min(offset - self.pos);
-            let m = map(self.file, self.pos as u64, n)?;
-            if let Some(p) = memchr::memrchr(b'\n', &m) {
-                self.line_start = self.pos + p + 1;
-            }
-            self.pos += n;
-        }
-        Ok(self.line_start)
     }
 }
 
@@ -223,6 +190,6 @@ struct Window {
     findings: Vec<Finding>,
     /// Where the mapped bytes start in the file.
     start: usize,
-    /// Newlines between this window's start and the next window's start, when counted.
-    newlines: Option<usize>,
+    /// Its stride, when counted while mapped (files scanned by the pool).
+    stride: Option<Stride>,
 }
