@@ -1,7 +1,8 @@
 //! Reading one blob, scanning it once, and attributing its findings to every introduction.
 
-use git2::{Oid, Repository};
+use git2::Oid;
 
+use super::objects::Objects;
 use super::{commit_info, HistoryOptions};
 use crate::finding::{Finding, GitLocation};
 use crate::origin::Origin;
@@ -27,7 +28,7 @@ pub(crate) struct BlobJob {
 /// Reads and scans `job`'s blob; reports its findings, attributed, through `events`.
 /// Returns the bytes scanned, or `None` when the blob was skipped for size.
 pub(crate) fn scan_blob(
-    repo: &Repository,
+    objs: Objects<'_>,
     scanner: &Scanner,
     job: &BlobJob,
     commits: &[Oid],
@@ -39,7 +40,7 @@ pub(crate) fn scan_blob(
     };
     let commit_of = |i: &Intro| commits.get(i.commit as usize).copied();
     if let Some(limit) = opts.max_blob_size {
-        let (size, _) = repo.odb()?.read_header(job.blob)?;
+        let size = objs.size(job.blob)?;
         if size as u64 > limit {
             events.error(
                 &super::label(commit_of(first), &first.path),
@@ -49,7 +50,7 @@ pub(crate) fn scan_blob(
             return Ok(None);
         }
     }
-    let blob = repo.find_blob(job.blob)?;
+    let blob = objs.blob(job.blob)?;
     let data = blob.content();
     let origin = Origin::path(first.path.to_string());
     let findings = scanner.scan_bytes(data, &origin);
@@ -58,7 +59,7 @@ pub(crate) fn scan_blob(
             .intros
             .iter()
             .map(|i| match commit_of(i) {
-                Some(c) => commit_info(repo, c),
+                Some(c) => commit_info(objs, c),
                 None => Default::default(),
             })
             .collect();

@@ -9,6 +9,7 @@ use git2::Oid;
 use rayon::prelude::*;
 
 use super::fanout::{scan_blob, BlobJob, Intro};
+use super::objects::{LooseObjects, Objects};
 use super::walk::{introduced, list_commits};
 use super::{open, Error, RepoPool, Result};
 use crate::scanner::Scanner;
@@ -74,13 +75,18 @@ pub fn scan_history(
              boundary commits are scanned whole",
         );
     }
-    let commits = list_commits(&repo, &opts.selection, events)?;
+    let loose = LooseObjects::list(repo.path());
+    let objs = Objects {
+        repo: &repo,
+        loose: &loose,
+    };
+    let commits = list_commits(objs, &opts.selection, events)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .thread_name(|i| format!("leakscan-git-{i}"))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
-    let repos = RepoPool::new(repo.path(), pool.current_num_threads());
+    let repos = RepoPool::new(repo.path(), pool.current_num_threads(), loose);
     drop(repo);
     let mut stats = HistoryStats {
         commits: commits.len() as u64,

@@ -16,6 +16,7 @@
 
 mod fanout;
 mod history;
+mod objects;
 mod staged;
 mod walk;
 
@@ -25,6 +26,7 @@ use std::sync::{Mutex, Once};
 use git2::{Oid, Repository, RepositoryOpenFlags};
 
 use crate::finding::GitInfo;
+use objects::{LooseObjects, Objects};
 
 pub use history::{scan_history, HistoryOptions, HistoryStats, Selection};
 pub use staged::{scan_staged, StagedStats};
@@ -127,14 +129,16 @@ fn tune_libgit2() {
 pub(crate) struct RepoPool {
     git_dir: PathBuf,
     slots: Vec<Mutex<Option<Repository>>>,
+    loose: LooseObjects,
 }
 
 impl RepoPool {
     /// A pool for `threads` workers over the repository whose git directory is `git_dir`.
-    pub(crate) fn new(git_dir: &Path, threads: usize) -> RepoPool {
+    pub(crate) fn new(git_dir: &Path, threads: usize, loose: LooseObjects) -> RepoPool {
         RepoPool {
             git_dir: git_dir.to_path_buf(),
             slots: (0..threads.max(1)).map(|_| Mutex::new(None)).collect(),
+            loose,
         }
     }
 
@@ -147,7 +151,7 @@ impl RepoPool {
     }
 
     /// Runs `f` with the calling worker's own handle, opening it on first use.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&Repository) -> T) -> Result<T, git2::Error> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(Objects<'_>) -> T) -> Result<T, git2::Error> {
         let i = rayon::current_thread_index().unwrap_or(0) % self.slots.len();
         // Each slot is only ever used by one worker, so the lock is uncontended; a poisoned
         // slot just means an earlier panic, and the handle in it is still usable.
@@ -156,19 +160,22 @@ impl RepoPool {
             *slot = Some(Repository::open(&self.git_dir)?);
         }
         match slot.as_ref() {
-            Some(repo) => Ok(f(repo)),
+            Some(repo) => Ok(f(Objects {
+                repo,
+                loose: &self.loose,
+            })),
             None => Err(git2::Error::from_str("repository handle unavailable")),
         }
     }
 }
 
 /// The attribution fields of a commit, as findings carry them.
-pub(crate) fn commit_info(repo: &Repository, id: Oid) -> GitInfo {
+pub(crate) fn commit_info(objs: Objects<'_>, id: Oid) -> GitInfo {
     let mut info = GitInfo {
         commit: id.to_string(),
         ..GitInfo::default()
     };
-    if let Ok(c) = repo.find_commit(id) {
+    if let Ok(c) = objs.commit(id) {
         let author = c.author();
         info.author_name = String::from_utf8_lossy(author.name_bytes()).into_owned();
         info.author_email = String::from_utf8_lossy(author.email_bytes()).into_owned();

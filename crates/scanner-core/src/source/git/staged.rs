@@ -6,11 +6,12 @@
 //! pure rename or copy) are not reported again.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use git2::{Index, ObjectType, Oid, Repository, Tree};
 
 use super::fanout::scan_plain;
+use super::objects::{LooseObjects, Objects};
 use super::{open, Error, Result};
 use crate::scanner::Scanner;
 use crate::source::Events;
@@ -28,16 +29,22 @@ pub struct StagedStats {
 
 /// Scans the staged content of the repository at or above `repo_path`: every index entry
 /// whose blob differs from HEAD's (all of them before the first commit). Line numbers are
-/// those of the staged file.
+/// those of the staged file. The index is the one `git commit` is about to record:
+/// `GIT_INDEX_FILE` when git sets it (`git commit -a`, `git commit PATH` stage into a
+/// temporary index and run the hooks with it), else the repository's own.
 pub fn scan_staged(
     repo_path: &Path,
     scanner: &Scanner,
     events: &dyn Events,
 ) -> Result<StagedStats> {
     let repo = open(repo_path)?;
-    let index = repo.index().map_err(Error::Index)?;
-    // An unborn branch (no commit yet) simply has no HEAD tree: everything is new.
-    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let loose = LooseObjects::list(repo.path());
+    let objs = Objects {
+        repo: &repo,
+        loose: &loose,
+    };
+    let index = staged_index(&repo)?;
+    let head = head_tree(objs, events);
     let mut stats = StagedStats::default();
     let mut dirs: HashMap<Vec<u8>, Option<Tree<'_>>> = HashMap::new();
     let mut head_blobs: Option<HashSet<Oid>> = None;
@@ -49,11 +56,11 @@ pub fn scan_staged(
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         let head_id = head
             .as_ref()
-            .and_then(|h| head_entry(&repo, h, &entry.path, &mut dirs));
+            .and_then(|h| head_entry(objs, h, &entry.path, &mut dirs));
         if head_id == Some(entry.id) {
             continue;
         }
-        let blob = match repo.find_blob(entry.id) {
+        let blob = match objs.blob(entry.id) {
             Ok(b) => b,
             Err(e) => {
                 events.error(
@@ -70,10 +77,10 @@ pub fn scan_staged(
         let findings = scan_plain(scanner, data, &path);
         if !findings.is_empty() {
             let known = match (head_id, head.as_ref()) {
-                (Some(old), _) => secrets_in(&repo, scanner, old, &path),
+                (Some(old), _) => secrets_in(objs, scanner, old, &path),
                 // A new path: a pure rename or copy of a blob HEAD already has adds nothing.
                 (None, Some(h)) => {
-                    let blobs = head_blobs.get_or_insert_with(|| all_blobs(h));
+                    let blobs = head_blobs.get_or_insert_with(|| all_blobs(objs, h));
                     if blobs.contains(&entry.id) {
                         stats.already_in_head += findings.len() as u64;
                         events.scanned(&path, data.len() as u64);
@@ -96,9 +103,47 @@ pub fn scan_staged(
     Ok(stats)
 }
 
+/// The index `git commit` records: `GIT_INDEX_FILE` (relative to the current directory,
+/// where git runs its hooks) or the repository's own index.
+fn staged_index(repo: &Repository) -> Result<Index> {
+    match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let path = if path.is_relative() {
+                std::env::current_dir().map_or(path.clone(), |d| d.join(&path))
+            } else {
+                path
+            };
+            Index::open(&path).map_err(Error::Index)
+        }
+        None => repo.index().map_err(Error::Index),
+    }
+}
+
+/// HEAD's tree; `None` on an unborn branch (everything is new) or when it cannot be read
+/// (then everything counts as new too, and the problem is reported).
+fn head_tree<'r>(objs: Objects<'r>, events: &dyn Events) -> Option<Tree<'r>> {
+    let id = objs.repo.head().ok()?.target()?;
+    let tree = objs
+        .peel_to_commit(id)
+        .and_then(|c| c.ok_or_else(|| git2::Error::from_str("HEAD is not a commit")))
+        .and_then(|c| objs.commit_tree(c));
+    match tree {
+        Ok(t) => Some(t),
+        Err(e) => {
+            events.error(
+                "HEAD",
+                super::error_kind(&e),
+                &format!("{}; every staged file is scanned as new", e.message()),
+            );
+            None
+        }
+    }
+}
+
 /// HEAD's blob id at `path`, resolving each directory's tree once per run.
 fn head_entry<'r>(
-    repo: &'r Repository,
+    objs: Objects<'r>,
     head: &Tree<'r>,
     path: &[u8],
     dirs: &mut HashMap<Vec<u8>, Option<Tree<'r>>>,
@@ -111,11 +156,10 @@ fn head_entry<'r>(
         return blob_id(head.get_name_bytes(name));
     }
     if !dirs.contains_key(dir) {
-        let tree = head
-            .get_path(Path::new(&*String::from_utf8_lossy(dir)))
-            .ok()
-            .filter(|e| e.kind() == Some(ObjectType::Tree))
-            .and_then(|e| repo.find_tree(e.id()).ok());
+        let tree = objs
+            .entry_at(head, dir)
+            .filter(|&(_, kind)| kind == ObjectType::Tree)
+            .and_then(|(id, _)| objs.tree(id).ok());
         dirs.insert(dir.to_vec(), tree);
     }
     dirs.get(dir)
@@ -130,12 +174,12 @@ fn blob_id(e: Option<git2::TreeEntry<'_>>) -> Option<Oid> {
 
 /// (rule id, secret) pairs the scanner finds in HEAD's blob `id`.
 fn secrets_in(
-    repo: &Repository,
+    objs: Objects<'_>,
     scanner: &Scanner,
     id: Oid,
     path: &str,
 ) -> HashSet<(String, String)> {
-    match repo.find_blob(id) {
+    match objs.blob(id) {
         Ok(b) => scan_plain(scanner, b.content(), path)
             .into_iter()
             .map(|f| (f.rule_id, f.secret.expose().to_owned()))
@@ -145,13 +189,23 @@ fn secrets_in(
 }
 
 /// Every blob id in `tree`; only needed when a new path has findings (rare).
-fn all_blobs(tree: &Tree<'_>) -> HashSet<Oid> {
+fn all_blobs(objs: Objects<'_>, tree: &Tree<'_>) -> HashSet<Oid> {
     let mut out = HashSet::new();
-    let _ = tree.walk(TreeWalkMode::PreOrder, |_, e| {
-        if e.kind() == Some(ObjectType::Blob) {
-            out.insert(e.id());
+    let mut stack = vec![tree.clone()];
+    while let Some(t) = stack.pop() {
+        for e in t.iter() {
+            match e.kind() {
+                Some(ObjectType::Blob) => {
+                    out.insert(e.id());
+                }
+                Some(ObjectType::Tree) => {
+                    if let Ok(sub) = objs.tree(e.id()) {
+                        stack.push(sub);
+                    }
+                }
+                _ => {}
+            }
         }
-        TreeWalkResult::Ok
-    });
+    }
     out
 }

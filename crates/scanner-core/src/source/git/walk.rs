@@ -1,9 +1,11 @@
 //! Which commits to look at, and which (path, blob) pairs each of them introduced.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use git2::{ObjectType, Oid, Repository, Sort, Tree};
+use git2::{ObjectType, Oid, Tree};
 
+use super::objects::Objects;
 use super::{Error, Result, Selection};
 use crate::source::Events;
 
@@ -15,111 +17,338 @@ pub(crate) struct Added {
     pub blob: Oid,
 }
 
+/// What the walk needs of a commit.
+struct Meta {
+    time: i64,
+    parents: Vec<Oid>,
+}
+
+/// The commit graph as far as the walk has read it. Each commit is read once, through the
+/// guarded [`Objects`]; one that cannot be read is reported once and treated as absent
+/// (its children are scanned as roots, see [`introduced`]), and the walk goes on past it.
+struct Graph<'a, 'r> {
+    objs: Objects<'r>,
+    events: &'a dyn Events,
+    metas: HashMap<Oid, Option<Meta>>,
+}
+
+impl Graph<'_, '_> {
+    fn meta(&mut self, id: Oid) -> Option<&Meta> {
+        if !self.metas.contains_key(&id) {
+            let m = match self.objs.commit(id) {
+                Ok(c) => Some(Meta {
+                    time: c.time().seconds(),
+                    parents: c.parent_ids().collect(),
+                }),
+                Err(e) => {
+                    self.events.error(
+                        &super::label(Some(id), ""),
+                        super::error_kind(&e),
+                        &format!("commit {id}: {}", e.message()),
+                    );
+                    None
+                }
+            };
+            self.metas.insert(id, m);
+        }
+        self.metas.get(&id).and_then(Option::as_ref)
+    }
+
+    fn parents(&mut self, id: Oid) -> Vec<Oid> {
+        self.meta(id).map(|m| m.parents.clone()).unwrap_or_default()
+    }
+
+    fn time(&mut self, id: Oid) -> Option<i64> {
+        self.meta(id).map(|m| m.time)
+    }
+
+    /// Every readable commit reachable from `tips`.
+    fn reachable(&mut self, tips: &[Oid]) -> Vec<Oid> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<Oid> = tips.to_vec();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if self.meta(id).is_some() {
+                out.push(id);
+                stack.extend(self.parents(id));
+            }
+        }
+        out
+    }
+
+    /// Commits reachable from `head` and not from `base`, found the way git does it: newest
+    /// first from both ends, painting `base`'s ancestors uninteresting, until only
+    /// uninteresting commits are left to visit (plus a few more, for clock skew). The cost
+    /// follows the size of the range, not of the history.
+    fn range(&mut self, base: Oid, head: Oid) -> Vec<Oid> {
+        const UNINTERESTING: u8 = 1;
+        const QUEUED: u8 = 2;
+        const DONE: u8 = 4;
+        /// Commits still visited once only uninteresting ones are queued (git uses 5).
+        const SLOP: usize = 5;
+        let mut flags: HashMap<Oid, u8> = HashMap::new();
+        let mut heap: BinaryHeap<(i64, Reverse<u64>, Oid)> = BinaryHeap::new();
+        let mut seq = 0u64;
+        let mut interesting_queued = 0usize;
+        let mut out = Vec::new();
+        for (id, f) in [(head, 0), (base, UNINTERESTING)] {
+            if let Some(t) = self.time(id) {
+                let e = flags.entry(id).or_default();
+                if f == UNINTERESTING && *e & QUEUED != 0 && *e & UNINTERESTING == 0 {
+                    interesting_queued -= 1;
+                }
+                if *e & QUEUED == 0 {
+                    heap.push((t, Reverse(seq), id));
+                    seq += 1;
+                    if f == 0 {
+                        interesting_queued += 1;
+                    }
+                }
+                *e |= f | QUEUED;
+            }
+        }
+        let mut slop = SLOP;
+        while let Some((_, _, id)) = heap.pop() {
+            let f = flags.get(&id).copied().unwrap_or_default();
+            flags.insert(id, (f & !QUEUED) | DONE);
+            let uninteresting = f & UNINTERESTING != 0;
+            if !uninteresting {
+                interesting_queued -= 1;
+                out.push(id);
+            }
+            for p in self.parents(id) {
+                let Some(t) = self.time(p) else { continue };
+                let pf = flags.entry(p).or_default();
+                if uninteresting {
+                    if *pf & UNINTERESTING != 0 {
+                        continue;
+                    }
+                    if *pf & QUEUED != 0 {
+                        interesting_queued -= 1;
+                    }
+                    *pf |= UNINTERESTING;
+                } else if *pf & (QUEUED | DONE) != 0 {
+                    continue;
+                }
+                // An uninteresting mark reaching a commit already visited goes on to its
+                // parents too: the commit is queued again.
+                if *pf & QUEUED == 0 {
+                    *pf |= QUEUED;
+                    heap.push((t, Reverse(seq), p));
+                    seq += 1;
+                    if !uninteresting {
+                        interesting_queued += 1;
+                    }
+                }
+            }
+            if interesting_queued == 0 {
+                if slop == 0 {
+                    break;
+                }
+                slop -= 1;
+            } else {
+                slop = SLOP;
+            }
+        }
+        out.retain(|id| flags.get(id).is_some_and(|f| f & UNINTERESTING == 0));
+        out
+    }
+
+    /// `ids` ordered parents before children, older first among commits whose parents are
+    /// all listed (Kahn's algorithm; parents outside `ids` do not hold a commit back).
+    fn topo_order(&mut self, ids: Vec<Oid>) -> Vec<Oid> {
+        let members: HashSet<Oid> = ids.iter().copied().collect();
+        let mut waiting: HashMap<Oid, usize> = HashMap::new();
+        let mut children: HashMap<Oid, Vec<Oid>> = HashMap::new();
+        let mut ready = BinaryHeap::new();
+        for &id in &ids {
+            let mut parents = self.parents(id);
+            parents.sort_unstable();
+            parents.dedup();
+            let inside: Vec<Oid> = parents
+                .into_iter()
+                .filter(|p| members.contains(p))
+                .collect();
+            for &p in &inside {
+                children.entry(p).or_default().push(id);
+            }
+            if inside.is_empty() {
+                ready.push(Reverse((self.time(id).unwrap_or(0), id)));
+            } else {
+                waiting.insert(id, inside.len());
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        while let Some(Reverse((_, id))) = ready.pop() {
+            out.push(id);
+            for c in children.remove(&id).unwrap_or_default() {
+                if let Some(n) = waiting.get_mut(&c) {
+                    *n -= 1;
+                    if *n == 0 {
+                        waiting.remove(&c);
+                        ready.push(Reverse((self.time(c).unwrap_or(0), c)));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The commits the selection names, parents before children (reverse topological order),
 /// so the first introduction seen of anything is also the oldest.
 pub(crate) fn list_commits(
-    repo: &Repository,
+    objs: Objects<'_>,
     sel: &Selection,
     events: &dyn Events,
 ) -> Result<Vec<Oid>> {
-    let mut walk = repo.revwalk().map_err(Error::Walk)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-        .map_err(Error::Walk)?;
-    match sel {
+    let mut graph = Graph {
+        objs,
+        events,
+        metas: HashMap::new(),
+    };
+    let ids = match sel {
         Selection::AllRefs => {
-            let mut pushed = 0usize;
-            for tip in all_tips(repo, events) {
-                match walk.push(tip) {
-                    Ok(()) => pushed += 1,
-                    Err(e) => events.error(&tip.to_string(), "missing-object", e.message()),
-                }
-            }
-            if pushed == 0 {
+            let tips = all_tips(objs, events);
+            if tips.is_empty() {
                 events.error(".", "empty-repository", "no commits reachable from any ref");
                 return Ok(Vec::new());
             }
+            graph.reachable(&tips)
         }
         Selection::Refs(refs) => {
+            let mut tips = Vec::new();
             for name in refs {
-                let commit = repo
-                    .revparse_single(name)
-                    .and_then(|o| o.peel_to_commit())
-                    .map_err(|source| Error::Revision {
-                        spec: name.clone(),
-                        source,
-                    })?;
-                walk.push(commit.id()).map_err(Error::Walk)?;
+                tips.push(resolve(objs, name).map_err(|source| Error::Revision {
+                    spec: name.clone(),
+                    source,
+                })?);
             }
+            graph.reachable(&tips)
         }
-        Selection::Range(spec) => push_range(repo, &mut walk, spec)?,
-    }
-    let mut out = Vec::new();
-    for next in walk {
-        match next {
-            Ok(id) => out.push(id),
-            // libgit2 stops at the first unreadable commit; keep what came before it.
-            Err(e) => {
+        Selection::Range(spec) => {
+            let (base, head) = parse_range(spec)?;
+            let err = |source| Error::Revision {
+                spec: spec.to_owned(),
+                source,
+            };
+            let head = resolve(objs, head).map_err(err)?;
+            let base = resolve(objs, base).map_err(err)?;
+            let ids = graph.range(base, head);
+            if ids.is_empty() {
                 events.error(
                     ".",
-                    "missing-object",
-                    &format!("walking history: {}", e.message()),
+                    "empty-range",
+                    &format!(
+                        "--range {spec} selects no commits (BASE..HEAD: commits in HEAD that \
+                         BASE lacks; a bare BASE means BASE..HEAD); nothing was scanned"
+                    ),
                 );
-                break;
             }
+            ids
         }
-    }
-    Ok(out)
+    };
+    Ok(graph.topo_order(ids))
 }
 
-/// `BASE..HEAD`: commits reachable from HEAD and not from BASE. A bare `C` means `C..HEAD`.
-fn push_range(repo: &Repository, walk: &mut git2::Revwalk<'_>, spec: &str) -> Result<()> {
-    let err = |source| Error::Revision {
-        spec: spec.to_owned(),
-        source,
-    };
+/// `BASE..HEAD` as (base, head); a bare `C` means `C..HEAD`, an empty side means `HEAD`.
+fn parse_range(spec: &str) -> Result<(&str, &str)> {
     let (base, head) = match spec.split_once("..") {
-        Some((b, h)) if !h.starts_with('.') => (b, if h.is_empty() { "HEAD" } else { h }),
+        Some((b, h)) if !h.starts_with('.') => (b, h),
         Some(_) => return Err(Error::NotARange(spec.to_owned())),
         None => (spec, "HEAD"),
     };
-    let base = if base.is_empty() { "HEAD" } else { base };
-    let head = repo
-        .revparse_single(head)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(err)?;
-    let base = repo
-        .revparse_single(base)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(err)?;
-    walk.push(head.id()).map_err(Error::Walk)?;
-    walk.hide(base.id()).map_err(Error::Walk)?;
-    Ok(())
+    fn side(s: &str) -> &str {
+        if s.is_empty() {
+            "HEAD"
+        } else {
+            s
+        }
+    }
+    Ok((side(base), side(head)))
+}
+
+/// The commit a revision names: a ref or (abbreviated) commit id with `~N` / `^N` suffixes,
+/// read through the guard. Anything fancier (`@{1}`, `:/text`) is left to libgit2's parser.
+fn resolve(objs: Objects<'_>, spec: &str) -> std::result::Result<Oid, git2::Error> {
+    let cut = spec.find(['~', '^']).unwrap_or(spec.len());
+    let (name, mut ops) = spec.split_at(cut);
+    let named = objs
+        .repo
+        .resolve_reference_from_short_name(name)
+        .ok()
+        .and_then(|r| r.resolve().ok())
+        .and_then(|r| r.target());
+    let named = match named {
+        Some(id) => Some(id),
+        None if name.len() >= 4 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let short = Oid::from_str(name)?;
+            objs.repo.odb()?.exists_prefix(short, name.len()).ok()
+        }
+        None => None,
+    };
+    let Some(id) = named else {
+        let obj = objs.repo.revparse_single(spec)?;
+        return objs
+            .peel_to_commit(obj.id())?
+            .ok_or_else(|| git2::Error::from_str("not a commit"));
+    };
+    let mut id = objs
+        .peel_to_commit(id)?
+        .ok_or_else(|| git2::Error::from_str("not a commit"))?;
+    while let Some(op) = ops.chars().next() {
+        let digits: String = ops[1..].chars().take_while(char::is_ascii_digit).collect();
+        ops = &ops[1 + digits.len()..];
+        let n: usize = if digits.is_empty() {
+            1
+        } else {
+            digits
+                .parse()
+                .map_err(|_| git2::Error::from_str("bad revision suffix"))?
+        };
+        let step = |id: Oid, nth: usize| -> std::result::Result<Oid, git2::Error> {
+            objs.commit(id)?
+                .parent_ids()
+                .nth(nth)
+                .ok_or_else(|| git2::Error::from_str("no such parent"))
+        };
+        match op {
+            '~' => {
+                for _ in 0..n {
+                    id = step(id, 0)?;
+                }
+            }
+            _ if n == 0 => {}
+            _ => id = step(id, n - 1)?,
+        }
+    }
+    Ok(id)
 }
 
 /// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at.
-fn all_tips(repo: &Repository, events: &dyn Events) -> Vec<Oid> {
+fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
     let mut tips = Vec::new();
     let mut seen = HashSet::new();
-    let mut add = |id: Oid| {
-        if seen.insert(id) {
-            tips.push(id);
+    let mut add = |name: &str, target: Option<Oid>| {
+        let Some(id) = target else { return };
+        match objs.peel_to_commit(id) {
+            Ok(Some(c)) if seen.insert(c) => tips.push(c),
+            // Tags of trees or blobs carry no history; nothing to attribute.
+            Ok(_) => {}
+            Err(e) => events.error(name, super::error_kind(&e), e.message()),
         }
     };
-    if let Ok(refs) = repo.references() {
+    if let Ok(refs) = objs.repo.references() {
         for r in refs.flatten() {
             let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
-            match r.peel(ObjectType::Any) {
-                Ok(obj) if obj.kind() == Some(ObjectType::Commit) => add(obj.id()),
-                // Tags of trees or blobs carry no history; nothing to attribute.
-                Ok(_) => {}
-                Err(e) => events.error(&name, "missing-object", e.message()),
-            }
+            add(&name, r.resolve().ok().and_then(|r| r.target()));
         }
     }
-    if let Ok(head) = repo.head() {
-        if let Ok(c) = head.peel_to_commit() {
-            add(c.id());
-        }
+    if let Ok(head) = objs.repo.head() {
+        add("HEAD", head.target());
     }
     tips
 }
@@ -128,19 +357,19 @@ fn all_tips(repo: &Repository, events: &dyn Events) -> Vec<Oid> {
 /// A parent that cannot be read (shallow boundary, partial mirror) counts as absent, so
 /// the commit is treated like a root and nothing it holds goes unscanned.
 pub(crate) fn introduced(
-    repo: &Repository,
+    objs: Objects<'_>,
     id: Oid,
     warn: &mut dyn FnMut(String, &str, String),
 ) -> std::result::Result<Vec<Added>, git2::Error> {
-    let commit = repo.find_commit(id)?;
-    let tree = commit.tree()?;
+    let commit = objs.commit(id)?;
+    let tree = objs.tree(commit.tree_id())?;
     let mut parents = Vec::new();
     for pid in commit.parent_ids() {
-        match repo.find_commit(pid).and_then(|p| p.tree()) {
+        match objs.commit_tree(pid) {
             Ok(t) => parents.push(t),
             Err(e) => warn(
                 super::label(Some(id), ""),
-                "missing-object",
+                super::error_kind(&e),
                 format!("parent {pid}: {}; scanning the whole tree", e.message()),
             ),
         }
@@ -148,15 +377,19 @@ pub(crate) fn introduced(
     let mut out = Vec::new();
     let mut prefix = Vec::new();
     let first = parents.first();
-    added(repo, &tree, first, &mut prefix, &mut out, &mut |p, e| {
-        warn(super::label(Some(id), &p), "missing-object", e)
-    });
+    added(
+        objs,
+        &tree,
+        first,
+        &mut prefix,
+        &mut out,
+        &mut |p, kind, e| warn(super::label(Some(id), &p), kind, e),
+    );
     // A merge introduces only what differs from *every* parent.
     for other in parents.iter().skip(1) {
         out.retain(|a| {
-            other
-                .get_path(std::path::Path::new(&a.path))
-                .map_or(true, |e| e.id() != a.blob)
+            objs.entry_at(other, a.path.as_bytes())
+                .is_none_or(|(id, _)| id != a.blob)
         });
     }
     Ok(out)
@@ -165,12 +398,12 @@ pub(crate) fn introduced(
 /// Blobs in `new` (under `prefix`) that `old` does not have at the same path. Subtrees with
 /// the same id are skipped whole, so the cost follows the size of the change, not the tree.
 fn added(
-    repo: &Repository,
+    objs: Objects<'_>,
     new: &Tree<'_>,
     old: Option<&Tree<'_>>,
     prefix: &mut Vec<u8>,
     out: &mut Vec<Added>,
-    warn: &mut dyn FnMut(String, String),
+    warn: &mut dyn FnMut(String, &str, String),
 ) {
     for e in new.iter() {
         let name = e.name_bytes();
@@ -188,15 +421,16 @@ fn added(
                 path: String::from_utf8_lossy(prefix).into_owned(),
                 blob: e.id(),
             }),
-            Some(ObjectType::Tree) => match repo.find_tree(e.id()) {
+            Some(ObjectType::Tree) => match objs.tree(e.id()) {
                 Ok(sub) => {
                     let old_sub = old_e
                         .filter(|o| o.kind() == Some(ObjectType::Tree))
-                        .and_then(|o| repo.find_tree(o.id()).ok());
-                    added(repo, &sub, old_sub.as_ref(), prefix, out, warn);
+                        .and_then(|o| objs.tree(o.id()).ok());
+                    added(objs, &sub, old_sub.as_ref(), prefix, out, warn);
                 }
                 Err(err) => warn(
                     String::from_utf8_lossy(prefix).into_owned(),
+                    super::error_kind(&err),
                     format!("tree {}: {}", e.id(), err.message()),
                 ),
             },
