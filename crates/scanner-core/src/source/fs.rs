@@ -268,8 +268,20 @@ fn scan_file(
         );
         return ctx.report(name, "too-large", &msg);
     }
-    let mut file = match File::open(path) {
-        Ok(f) => f,
+    let opened = if is_fifo(meta) {
+        open_fifo(path, FIFO_WAIT)
+    } else {
+        File::open(path).map(Some)
+    };
+    let mut file = match opened {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            let msg = format!(
+                "named pipe with no writer for {} s; not read",
+                FIFO_WAIT.as_secs()
+            );
+            return ctx.report(name, "fifo-no-writer", &msg);
+        }
         Err(e) => return io_error(ctx, name, path, &e),
     };
     let origin = Origin::path(name);
@@ -293,7 +305,9 @@ fn scan_file(
             Ok(f) => f,
             Err(e) => return io_error(ctx, name, path, &e),
         };
-        return ctx.scan_big(head, &mut rest, Some(file_ref), &origin, 0, None);
+        ctx.scan_big(head, &mut rest, Some(file_ref), &origin, 0, None);
+        let now = file.metadata().map_or(meta.len(), |m| m.len());
+        return shrunk(ctx, name, meta, now);
     }
     if let Some((users, channel, date)) = slack_day {
         if slack::scan_dir_day(ctx, buf, &origin, &users, channel, date) {
@@ -301,9 +315,79 @@ fn scan_file(
         }
     }
     ctx.scan_buffer(buf, &origin, 0, None);
+    shrunk(ctx, name, meta, buf.len() as u64);
     // A buffer grown for one big file is not kept for the thread's lifetime.
     if buf.capacity() > 2 * limit + 2 {
         *buf = Vec::new();
+    }
+}
+
+/// How long a named pipe given as an argument may go without a writer before it is given up.
+const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn is_fifo(meta: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// Opens a named pipe without blocking on a writer that never comes (a plain `open` waits
+/// forever): waits up to `wait` for the first data or hang-up, then reads it blocking, like
+/// any stream. `None` when no writer showed up.
+#[cfg(unix)]
+fn open_fifo(path: &Path, wait: std::time::Duration) -> io::Result<Option<File>> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = file.as_raw_fd();
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: one valid pollfd; fcntl on a descriptor this function owns.
+    let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if ready < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if ready == 0 {
+        return Ok(None);
+    }
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(Some(file))
+}
+
+#[cfg(not(unix))]
+fn open_fifo(path: &Path, _wait: std::time::Duration) -> io::Result<Option<File>> {
+    File::open(path).map(Some)
+}
+
+/// Reports a regular file that ended before the length it had when it was opened (it was
+/// truncated while being read): scanned up to the cut, and said so.
+fn shrunk(ctx: &Ctx<'_>, name: &str, meta: &Metadata, got: u64) {
+    if meta.is_file() && got < meta.len() {
+        let msg = format!(
+            "the file shrank from {} to {got} bytes while it was being read (log rotation?); \
+             the rest was not scanned",
+            meta.len()
+        );
+        ctx.report(name, "truncated", &msg);
     }
 }
 

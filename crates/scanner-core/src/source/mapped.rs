@@ -12,8 +12,10 @@
 //! column on a window's first line from where that line really starts (a minified JSON
 //! file is one line across many windows).
 //!
-//! A file truncated while it is mapped would raise SIGBUS; like ripgrep, leakscan accepts
-//! that risk for speed. `ScanOptions::mmap = false` reads instead.
+//! A file truncated while it is mapped would raise SIGBUS; every mapping is registered with
+//! [`map_guard`](super::map_guard), so the vanished pages read as zeros and the file is
+//! reported as `truncated` (not fully scanned) with what was found before the cut.
+//! `ScanOptions::mmap = false` reads instead.
 
 use std::fs::File;
 use std::io;
@@ -26,17 +28,41 @@ use crate::origin::Origin;
 use crate::scanner::CHUNK_OVERLAP;
 use crate::source::content::Ctx;
 use crate::source::encoding::{self, Kind, SNIFF_LEN};
+use crate::source::map_guard::Guard;
 
 /// Files of more windows than this are scanned by all cores together.
 const PARALLEL_WINDOWS: usize = 4;
 
-/// Maps `len` bytes of `file` from `offset` (prefaulted: one call instead of a fault per
-/// page).
-fn map(file: &File, offset: u64, len: usize) -> io::Result<Mmap> {
+/// A read-only mapping guarded against truncation (the guard is dropped first).
+struct Mapped {
+    guard: Guard,
+    map: Mmap,
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// Maps `len` bytes of `file` from `offset`.
+fn map(file: &File, offset: u64, len: usize) -> io::Result<Mapped> {
     // SAFETY: the mapping is read-only and private to this function's caller; leakscan
     // never writes to scanned files. Another process truncating the file meanwhile would
-    // raise SIGBUS (documented above), which is the accepted cost of mapping.
-    unsafe { MmapOptions::new().offset(offset).len(len).map(file) }
+    // raise SIGBUS; the guard turns that into zeros and a `truncated` report.
+    let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file) }?;
+    let guard = Guard::new(map.as_ptr(), map.len());
+    Ok(Mapped { guard, map })
+}
+
+/// Reports a file that shrank while it was mapped; what was found before the cut stands.
+fn report_truncated(ctx: &Ctx<'_>, origin: &Origin, len: usize) {
+    let msg = format!(
+        "the file shrank below its {len} bytes while it was being scanned (log rotation?); \
+         the rest was not scanned"
+    );
+    ctx.report(&origin.path, "truncated", &msg);
 }
 
 /// Scans a regular file of `len` bytes by mapping it. Returns false (nothing reported)
@@ -55,6 +81,9 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             return false;
         };
         ctx.scan_buffer(&m, origin, 0, None);
+        if m.guard.truncated() {
+            report_truncated(ctx, origin, len);
+        }
         return true;
     }
     let head = match map(file, 0, SNIFF_LEN.min(len)) {
@@ -98,6 +127,7 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             findings,
             start,
             stride,
+            truncated: m.guard.truncated(),
         })
     };
     let results: Vec<io::Result<Window>> = match pool {
@@ -119,6 +149,7 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     // Findings carry lines and columns counted from their window's start: add the newlines
     // before the window, and for a finding on the window's first line, the part of that
     // line before the window (a minified JSON file is one line across many windows).
+    let truncated = windows.iter().any(|w| w.truncated);
     let last = windows.iter().rposition(|w| !w.findings.is_empty());
     let (mut base, mut line_start) = (0usize, 0usize);
     for (k, w) in windows
@@ -161,6 +192,7 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         }
     }
     match failed {
+        None if truncated => report_truncated(ctx, origin, len),
         None => ctx.scanned(&origin.path, len as u64),
         Some(e) => ctx.read_failed(origin, 0, None, &e),
     }
@@ -192,4 +224,6 @@ struct Window {
     start: usize,
     /// Its stride, when counted while mapped (files scanned by the pool).
     stride: Option<Stride>,
+    /// Part of it lay beyond the file's end by the time it was read.
+    truncated: bool,
 }
