@@ -32,16 +32,7 @@ fn found(doc: &Value) -> Vec<(String, String, u64, u64)> {
 }
 
 fn gitleaks_default() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/thirdparty/gitleaks-default.toml"
-    ));
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} is absent", p.display());
-        None
-    }
+    common::thirdparty("gitleaks-default.toml")
 }
 
 const ACME: &str = r#"

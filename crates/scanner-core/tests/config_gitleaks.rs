@@ -4,22 +4,15 @@
 //! gitleaks file (`testdata/config/gitleaks-acme.toml`) exercising secretGroup, entropy,
 //! path-limited rules, per-rule and global allowlists and rules leakscan has to skip.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use scanner_core::config::{Config, ConfigFormat};
 use scanner_core::{Finding, Origin, Scanner};
 
 fn default_config_path() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/thirdparty/gitleaks-default.toml"
-    ));
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} is absent", p.display());
-        None
-    }
+    common::thirdparty("gitleaks-default.toml")
 }
 
 fn testdata(rel: &str) -> PathBuf {

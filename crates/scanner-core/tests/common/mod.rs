@@ -2,6 +2,7 @@
 //! Kubernetes' exact claim layouts. (Also included by the CLI's tests via `#[path]`.)
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -135,4 +136,20 @@ pub fn app_jwt() -> String {
         Algorithm::ES256,
         &keys().ec.private_pem,
     )
+}
+
+/// A public data file in `../shared/thirdparty/` beside the repository (the SARIF schema,
+/// gitleaks' default rules). Missing, it fails the test under CI (`CI` set and not
+/// `false`/`0`), so CI can never pass without checking; elsewhere the test is skipped.
+pub fn thirdparty(name: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/thirdparty")
+        .join(name);
+    if p.is_file() {
+        return Some(p);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(!ci, "{} is missing: CI must have ../shared", p.display());
+    eprintln!("skipping: {} is absent", p.display());
+    None
 }
