@@ -146,6 +146,10 @@ pub struct CommonArgs {
     /// Exit code when findings remain.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
+    /// Exit 3 when nothing was found but something could not be read in full (a corrupt
+    /// archive or object, an encrypted member, a zip bomb, a file over the size limit ...).
+    #[arg(long)]
+    pub fail_on_incomplete: bool,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

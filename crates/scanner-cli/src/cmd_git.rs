@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use scanner_core::report::RunStats;
 use scanner_core::source::git::{self, HistoryOptions, Selection};
 use scanner_core::source::Events;
-use scanner_core::Finding;
+use scanner_core::{Finding, Problem};
 
 use crate::args::GitArgs;
 use crate::config;
@@ -17,7 +17,7 @@ impl Events for ToReporter<'_> {
     fn finding(&self, finding: Finding) {
         self.0.finding(finding);
     }
-    fn error(&self, path: &str, kind: &str, message: &str) {
+    fn error(&self, path: &str, kind: Problem, message: &str) {
         self.0.error(path, kind, message);
     }
     fn scanned(&self, _path: &str, _bytes: u64) {}
@@ -61,7 +61,6 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             .with_context(|| format!("scanning the history of {repo}"))?;
         stats.files = s.blobs;
         stats.bytes = s.bytes;
-        stats.skipped = s.skipped;
         stats.commits = Some(s.commits);
     }
     stats.suppressed = scanner.suppressed();

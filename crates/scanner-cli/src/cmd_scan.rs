@@ -8,7 +8,7 @@ use scanner_core::report::RunStats;
 use scanner_core::source::archive::ArchiveLimits;
 use scanner_core::source::fs::{self, ScanOptions};
 use scanner_core::source::Events;
-use scanner_core::Finding;
+use scanner_core::{Finding, Problem};
 
 use crate::args::ScanArgs;
 use crate::config;
@@ -26,7 +26,7 @@ impl Events for ToReporter<'_> {
         self.progress.finding();
         self.reporter.finding(finding);
     }
-    fn error(&self, path: &str, kind: &str, message: &str) {
+    fn error(&self, path: &str, kind: Problem, message: &str) {
         self.reporter.error(path, kind, message);
     }
     fn scanned(&self, path: &str, bytes: u64) {
@@ -90,20 +90,8 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
     let run = RunStats {
         files: stats.files,
         bytes: stats.bytes,
-        skipped: stats.skipped,
         suppressed: scanner.suppressed(),
-        skipped_by_reason: stats.by_kind.clone(),
         ..RunStats::default()
     };
-    let code = reporter.finish(run)?;
-    if !args.common.quiet && !stats.by_kind.is_empty() {
-        // The summary's "skipped" and "errors" counts, by reason.
-        let reasons: Vec<String> = stats
-            .by_kind
-            .iter()
-            .map(|(kind, n)| format!("{n} {kind}"))
-            .collect();
-        eprintln!("leakscan: not scanned or not fully: {}", reasons.join(", "));
-    }
-    Ok(code)
+    reporter.finish(run)
 }

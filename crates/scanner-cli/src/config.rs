@@ -30,7 +30,7 @@ pub fn report_skipped(cfg: Option<&Config>, reporter: &Reporter) {
     for s in cfg.skipped() {
         reporter.error(
             path.clone(),
-            "rule-skipped",
+            scanner_core::Problem::RuleSkipped,
             format!("{}: {}", s.id, s.reason),
         );
     }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use scanner_core::baseline::Baseline;
 use scanner_core::config::Config;
 use scanner_core::report::{self, Format, Report, ReportOptions, RunStats, ScanError};
-use scanner_core::{Finding, Scanner, Severity};
+use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 
 use crate::args::{CommonArgs, FormatArg};
 
@@ -65,6 +65,8 @@ impl Dest {
 struct Inner {
     findings: Vec<Finding>,
     errors: Vec<ScanError>,
+    /// Every problem reported, by kind (also those not kept in `errors`).
+    by_kind: std::collections::BTreeMap<Problem, u64>,
     dest: Dest,
     suppressed: u64,
 }
@@ -75,6 +77,7 @@ pub struct Reporter {
     opts: ReportOptions,
     min_severity: Severity,
     exit_code: u8,
+    fail_on_incomplete: bool,
     quiet: bool,
     verbose: bool,
     started: Instant,
@@ -134,6 +137,7 @@ impl Reporter {
             },
             min_severity: common.min_severity,
             exit_code: common.exit_code,
+            fail_on_incomplete: common.fail_on_incomplete,
             quiet: common.quiet,
             verbose: common.verbose,
             started: Instant::now(),
@@ -142,6 +146,7 @@ impl Reporter {
             inner: Mutex::new(Inner {
                 findings: Vec::new(),
                 errors: Vec::new(),
+                by_kind: Default::default(),
                 dest,
                 suppressed: 0,
             }),
@@ -196,20 +201,22 @@ impl Reporter {
     }
 
     /// Records an input that could not be (fully) scanned; the scan goes on.
-    pub fn error(&self, path: impl Into<String>, kind: &str, message: impl Into<String>) {
+    pub fn error(&self, path: impl Into<String>, kind: Problem, message: impl Into<String>) {
         let e = ScanError {
             path: path.into(),
-            kind: kind.to_owned(),
+            kind,
             message: message.into(),
         };
         // Binary files are expected in any tree (a checkout can hold thousands): they are
         // counted in stats.skipped_by_reason, and listed one by one only with -v.
-        let routine = kind == "binary";
-        if self.verbose || !self.quiet && kind != "skipped" && !routine {
+        let routine = kind == Problem::Binary;
+        if self.verbose || !self.quiet && !routine {
             eprintln!("leakscan: warning: {}: {} ({})", e.path, e.message, e.kind);
         }
+        let mut inner = self.lock();
+        *inner.by_kind.entry(kind).or_default() += 1;
         if self.verbose || !routine {
-            self.lock().errors.push(e);
+            inner.errors.push(e);
         }
     }
 
@@ -220,6 +227,7 @@ impl Reporter {
         let Inner {
             mut findings,
             mut errors,
+            by_kind,
             mut dest,
             mut suppressed,
         } = inner;
@@ -242,6 +250,7 @@ impl Reporter {
         stats.elapsed_secs = elapsed;
         stats.findings = findings.len() as u64;
         stats.suppressed += suppressed;
+        count_problems(&mut stats, &by_kind);
         let n = findings.len();
         let report = Report {
             findings,
@@ -267,25 +276,89 @@ impl Reporter {
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         if !self.quiet {
-            let s = &report.stats;
-            eprintln!(
-                "leakscan: {} files, {:.1} MB in {:.2}s ({:.0} MB/s); {} findings, {} suppressed, {} skipped, {} errors",
-                s.files,
-                s.bytes as f64 / 1e6,
-                s.elapsed_secs,
-                s.mb_per_sec(),
-                n,
-                s.suppressed,
-                s.skipped,
-                report.errors.len()
-            );
+            print_summary(&report.stats, self.fail_on_incomplete);
         }
         if self.creates_baseline {
             if !self.quiet {
-                eprintln!("leakscan: baseline of {n} findings written");
+                eprintln!(
+                    "leakscan: baseline of {} written",
+                    plural(n as u64, "finding")
+                );
             }
             return Ok(0);
         }
-        Ok(if n > 0 { self.exit_code } else { 0 })
+        Ok(if n > 0 {
+            self.exit_code
+        } else if self.fail_on_incomplete && !report.stats.complete {
+            EXIT_INCOMPLETE
+        } else {
+            0
+        })
+    }
+}
+
+/// Exit code of `--fail-on-incomplete` when nothing was found but something could not be read.
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// Fills the skip and incomplete counters from every problem reported.
+fn count_problems(stats: &mut RunStats, by_kind: &std::collections::BTreeMap<Problem, u64>) {
+    for (kind, &n) in by_kind {
+        match kind.class() {
+            Class::Skipped => stats.skipped += n,
+            Class::Incomplete => stats.incomplete += n,
+            _ => continue,
+        }
+        *stats
+            .skipped_by_reason
+            .entry(kind.as_str().to_owned())
+            .or_default() += n;
+    }
+    stats.complete = stats.incomplete == 0;
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The summary on stderr: totals, then what was not read and why.
+fn print_summary(s: &RunStats, fail_on_incomplete: bool) {
+    let what = if s.commits.is_some() { "blob" } else { "file" };
+    eprintln!(
+        "leakscan: {}, {:.1} MB in {:.2}s ({:.0} MB/s); {}, {} suppressed, {} skipped",
+        plural(s.files, what),
+        s.bytes as f64 / 1e6,
+        s.elapsed_secs,
+        s.mb_per_sec(),
+        plural(s.findings, "finding"),
+        s.suppressed,
+        s.skipped,
+    );
+    let reasons = |class: Class| -> Vec<String> {
+        s.skipped_by_reason
+            .iter()
+            .filter(|(k, _)| Problem::from_name(k).is_some_and(|p| p.class() == class))
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect()
+    };
+    let skipped = reasons(Class::Skipped);
+    if !skipped.is_empty() {
+        eprintln!("leakscan: skipped on purpose: {}", skipped.join(", "));
+    }
+    if !s.complete {
+        eprintln!(
+            "leakscan: INCOMPLETE: {} could not be read in full ({}); a credential may hide there{}",
+            plural(s.incomplete, "input"),
+            reasons(Class::Incomplete).join(", "),
+            if fail_on_incomplete {
+                ""
+            } else {
+                " (--fail-on-incomplete makes this exit 3)"
+            }
+        );
     }
 }

@@ -20,7 +20,7 @@ impl Events for Count {
         let commit = f.git.as_ref().map_or("", |g| g.commit.as_str());
         println!("{} {}:{} {commit}", f.rule_id, f.path, f.line);
     }
-    fn error(&self, path: &str, kind: &str, message: &str) {
+    fn error(&self, path: &str, kind: scanner_core::Problem, message: &str) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
         eprintln!("warning: {path}: {message} ({kind})");
     }

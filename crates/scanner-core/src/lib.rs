@@ -35,6 +35,7 @@ mod finding;
 mod location;
 mod origin;
 mod prefilter;
+mod problem;
 pub mod report;
 pub mod rules;
 mod scanner;
@@ -49,5 +50,6 @@ pub use finding::{
     TokenKind,
 };
 pub use origin::Origin;
+pub use problem::{Class, Problem};
 pub use scanner::{Scanner, ScannerBuilder, CHUNK_OVERLAP};
 pub use sink::{FnSink, Sink};

@@ -68,7 +68,7 @@ fn report() -> (Report, Vec<String>) {
         },
         errors: vec![ScanError {
             path: "broken.zip".into(),
-            kind: "corrupt-archive".into(),
+            kind: scanner_core::Problem::CorruptArchive,
             message: "invalid central directory".into(),
         }],
         findings,

@@ -21,11 +21,11 @@ impl Events for Collect {
     fn finding(&self, f: Finding) {
         self.findings.lock().unwrap().push(f);
     }
-    fn error(&self, path: &str, kind: &str, msg: &str) {
+    fn error(&self, path: &str, kind: scanner_core::Problem, msg: &str) {
         self.errors
             .lock()
             .unwrap()
-            .push((path.into(), kind.into(), msg.into()));
+            .push((path.into(), kind.as_str().into(), msg.into()));
     }
     fn scanned(&self, path: &str, _bytes: u64) {
         self.scanned.lock().unwrap().push(path.into());

@@ -34,8 +34,8 @@ pub enum Format {
 pub struct ScanError {
     /// The input (path, `ARCHIVE!/MEMBER`, commit:path ...).
     pub path: String,
-    /// Short machine-readable kind, e.g. `permission-denied`, `too-large`, `corrupt-archive`.
-    pub kind: String,
+    /// What went wrong; serialized as its kebab-case name, e.g. `zip-bomb`.
+    pub kind: crate::Problem,
     /// Human-readable message.
     pub message: String,
 }
@@ -47,15 +47,21 @@ pub struct RunStats {
     pub files: u64,
     /// Bytes scanned.
     pub bytes: u64,
-    /// Inputs skipped (binary, too large, excluded ...).
+    /// Inputs left out on purpose (binary, links not followed, special files in a tree).
     pub skipped: u64,
+    /// Inputs that could not be read, or only in part (corrupt, encrypted, zip bomb, too
+    /// large, truncated, missing objects ...): where a token may still hide.
+    pub incomplete: u64,
+    /// True when nothing the scan was asked to read was left unread (`incomplete == 0`).
+    pub complete: bool,
     /// Wall time in seconds.
     pub elapsed_secs: f64,
     /// Findings reported (after suppression).
     pub findings: u64,
     /// Findings suppressed by baseline, inline allow or config.
     pub suppressed: u64,
-    /// Skipped and failed inputs by reason (`binary`, `too-large`, `zip-bomb` ...).
+    /// The `skipped` and `incomplete` inputs by kind (`binary`, `too-large`, `zip-bomb`
+    /// ...); the counts add up to `skipped + incomplete`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// Commits walked (git scans).

@@ -17,6 +17,7 @@ use zip::result::ZipError;
 use zip::ZipArchive;
 
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::source::content::{read_up_to, Ctx};
 use crate::source::encoding::{self, Kind};
 use crate::source::slack;
@@ -192,7 +193,7 @@ fn too_many(ctx: &Ctx<'_>, origin: &Origin, n: Option<usize>) {
         Some(n) => format!("archive has {n} members; only the first {max} were scanned"),
         None => format!("archive has more than {max} members; only the first {max} were scanned"),
     };
-    ctx.report(&origin.path, "too-many-members", &msg);
+    ctx.report(&origin.path, Problem::TooManyMembers, &msg);
 }
 
 /// Scans every member of a zip. `depth` is the depth of its members.
@@ -207,7 +208,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         Ok(z) => z,
         Err(e) => {
             let msg = format!("not a readable zip archive: {e}");
-            return ctx.report(&origin.path, "corrupt-archive", &msg);
+            return ctx.report(&origin.path, Problem::CorruptArchive, &msg);
         }
     };
     let mut count = zip.len();
@@ -229,7 +230,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             ),
             Err(e) => {
                 let msg = format!("member {i}: {e}");
-                ctx.report(&origin.path, "corrupt-archive", &msg);
+                ctx.report(&origin.path, Problem::CorruptArchive, &msg);
                 continue;
             }
         };
@@ -240,7 +241,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         if encrypted {
             ctx.report(
                 &member.path,
-                "encrypted",
+                Problem::Encrypted,
                 "encrypted zip member, not scanned",
             );
             continue;
@@ -249,11 +250,11 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             Ok(f) => f,
             Err(ZipError::UnsupportedArchive(why)) => {
                 let msg = format!("unsupported zip member: {why}");
-                ctx.report(&member.path, "unsupported-compression", &msg);
+                ctx.report(&member.path, Problem::UnsupportedCompression, &msg);
                 continue;
             }
             Err(e) => {
-                ctx.report(&member.path, "corrupt-archive", &e.to_string());
+                ctx.report(&member.path, Problem::CorruptArchive, &e.to_string());
                 continue;
             }
         };
@@ -356,8 +357,8 @@ pub(crate) fn scan_tar(
                 // A broken header ends the archive: there is no reliable next header.
                 let hit = limit_hit(&e).or(budget.hit());
                 let (kind, msg) = match hit {
-                    Some(hit) => ("zip-bomb", hit.to_string()),
-                    None => ("corrupt-archive", format!("reading tar header: {e}")),
+                    Some(hit) => (Problem::ZipBomb, hit.to_string()),
+                    None => (Problem::CorruptArchive, format!("reading tar header: {e}")),
                 };
                 ctx.report(&origin.path, kind, &msg);
                 break;

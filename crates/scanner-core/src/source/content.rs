@@ -10,24 +10,13 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::finding::Finding;
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::scanner::Scanner;
 use crate::sink::Sink;
 use crate::source::archive::{self, Budget};
 use crate::source::encoding::{self, Kind, Utf16Reader, SNIFF_LEN};
 use crate::source::fs::ScanOptions;
 use crate::source::Events;
-
-/// Error kinds that mean "deliberately not scanned" rather than "failed".
-const SKIP_KINDS: &[&str] = &[
-    "binary",
-    "too-large",
-    "archive-depth",
-    "fifo",
-    "device",
-    "socket",
-    "symlink",
-    "encrypted",
-];
 
 /// Run-wide state shared by every worker thread.
 pub(crate) struct Ctx<'a> {
@@ -121,14 +110,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// An input skipped or (partly) failed; counted and reported, and the scan goes on.
-    pub(crate) fn report(&self, path: &str, kind: &str, message: &str) {
-        if SKIP_KINDS.contains(&kind) {
-            self.skipped.fetch_add(1, Ordering::Relaxed);
-        } else {
+    pub(crate) fn report(&self, path: &str, kind: Problem, message: &str) {
+        if kind.is_incomplete() {
             self.errors.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
         }
         if let Ok(mut k) = self.kinds.lock() {
-            *k.entry(kind.to_owned()).or_default() += 1;
+            *k.entry(kind.as_str().to_owned()).or_default() += 1;
         }
         self.events.error(path, kind, message);
     }
@@ -183,7 +172,7 @@ impl<'a> Ctx<'a> {
             "archive not opened: nested deeper than the archive depth limit ({})",
             self.opts.archive.max_depth
         );
-        self.report(&origin.path, "archive-depth", &msg);
+        self.report(&origin.path, Problem::ArchiveDepth, &msg);
         false
     }
 
@@ -215,7 +204,7 @@ impl<'a> Ctx<'a> {
             }
             Kind::Binary => self.report(
                 &origin.path,
-                "binary",
+                Problem::Binary,
                 "binary file (NUL byte in the first 8 KiB), not scanned",
             ),
             Kind::Text => self.scan_text(data, origin, None),
@@ -237,7 +226,7 @@ impl<'a> Ctx<'a> {
         if first.is_ok() && encoding::sniff(&buf) == Kind::Binary {
             return self.report(
                 &origin.path,
-                "binary",
+                Problem::Binary,
                 "binary file (NUL byte in the first 8 KiB), not scanned",
             );
         }
@@ -298,7 +287,7 @@ impl<'a> Ctx<'a> {
             }
             Kind::Binary => self.report(
                 &origin.path,
-                "binary",
+                Problem::Binary,
                 "binary file (NUL byte in the first 8 KiB), not scanned",
             ),
             Kind::Text => self.stream_text(&mut chained, origin, depth, budget, None),
@@ -323,7 +312,7 @@ impl<'a> Ctx<'a> {
             let msg = format!(
                 "zip archive read from a stream is larger than {cap} bytes (the in-memory limit for zips that cannot be read in place)"
             );
-            return self.report(&origin.path, "too-large", &msg);
+            return self.report(&origin.path, Problem::TooLarge, &msg);
         }
         with_budget(self, budget, |b| {
             archive::scan_zip(self, Cursor::new(&buf[..]), origin, depth + 1, b)
@@ -347,13 +336,16 @@ pub(crate) fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: usize) -> i
 }
 
 /// Maps a read error to an event kind and message.
-fn classify(e: &io::Error, depth: usize, budget: Option<&Budget>) -> (&'static str, String) {
+fn classify(e: &io::Error, depth: usize, budget: Option<&Budget>) -> (Problem, String) {
     if let Some(hit) = archive::limit_hit(e).or(budget.and_then(Budget::hit)) {
-        return ("zip-bomb", hit.to_string());
+        return (Problem::ZipBomb, hit.to_string());
     }
     match e.kind() {
-        io::ErrorKind::PermissionDenied => ("permission-denied", e.to_string()),
-        _ if depth > 0 => ("corrupt-archive", format!("reading archive member: {e}")),
-        _ => ("read-error", e.to_string()),
+        io::ErrorKind::PermissionDenied => (Problem::PermissionDenied, e.to_string()),
+        _ if depth > 0 => (
+            Problem::CorruptArchive,
+            format!("reading archive member: {e}"),
+        ),
+        _ => (Problem::ReadError, e.to_string()),
     }
 }

@@ -27,6 +27,7 @@ use ignore::overrides::OverrideBuilder;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::scanner::Scanner;
 use crate::source::archive::ArchiveLimits;
 use crate::source::content::{read_up_to, Ctx};
@@ -84,9 +85,11 @@ pub struct ScanStats {
     pub files: u64,
     /// Bytes scanned (decompressed, transcoded).
     pub bytes: u64,
-    /// Inputs deliberately not scanned (binary, too large, special files, encrypted ...).
+    /// Inputs left out on purpose ([`Class::Skipped`](crate::Class::Skipped): binary,
+    /// links not followed, special files in a tree).
     pub skipped: u64,
-    /// Inputs that failed (unreadable, corrupt, zip bombs ...).
+    /// Inputs not read in full ([`Class::Incomplete`](crate::Class::Incomplete): unreadable,
+    /// corrupt, too large, encrypted, zip bombs ...).
     pub errors: u64,
     /// Skipped and failed inputs by kind.
     pub by_kind: BTreeMap<String, u64>,
@@ -216,12 +219,12 @@ fn visit(ctx: &Ctx<'_>, slack: &DirExports, entry: &DirEntry, buf: &mut Vec<u8>)
     let name = rel_label(ctx, path);
     if ft.is_symlink() {
         // Only reached when links are not followed.
-        return ctx.report(&name, "symlink", "symbolic link, not followed");
+        return ctx.report(&name, Problem::Symlink, "symbolic link, not followed");
     }
     if let Some(kind) = special_kind(&ft) {
         // A FIFO named on the command line (`<(cmd)`) is read; one met in a tree is not:
         // opening it could block forever.
-        if !(kind == "fifo" && entry.depth() == 0) {
+        if !(kind == Problem::Fifo && entry.depth() == 0) {
             let msg = format!("{kind}, not a regular file; not scanned");
             return ctx.report(&name, kind, &msg);
         }
@@ -234,21 +237,21 @@ fn visit(ctx: &Ctx<'_>, slack: &DirExports, entry: &DirEntry, buf: &mut Vec<u8>)
 }
 
 /// Which special file (not regular, not a directory) a file type is.
-fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+fn special_kind(ft: &std::fs::FileType) -> Option<Problem> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
         if ft.is_fifo() {
-            return Some("fifo");
+            return Some(Problem::Fifo);
         }
         if ft.is_char_device() || ft.is_block_device() {
-            return Some("device");
+            return Some(Problem::Device);
         }
         if ft.is_socket() {
-            return Some("socket");
+            return Some(Problem::Socket);
         }
     }
-    (!ft.is_file()).then_some("device")
+    (!ft.is_file()).then_some(Problem::Device)
 }
 
 /// Reads and scans one file: whole when small, streamed when big.
@@ -266,7 +269,7 @@ fn scan_file(
             meta.len(),
             ctx.opts.max_file_size
         );
-        return ctx.report(name, "too-large", &msg);
+        return ctx.report(name, Problem::TooLarge, &msg);
     }
     let opened = if is_fifo(meta) {
         open_fifo(path, FIFO_WAIT)
@@ -280,7 +283,7 @@ fn scan_file(
                 "named pipe with no writer for {} s; not read",
                 FIFO_WAIT.as_secs()
             );
-            return ctx.report(name, "fifo-no-writer", &msg);
+            return ctx.report(name, Problem::FifoNoWriter, &msg);
         }
         Err(e) => return io_error(ctx, name, path, &e),
     };
@@ -387,18 +390,18 @@ fn shrunk(ctx: &Ctx<'_>, name: &str, meta: &Metadata, got: u64) {
              the rest was not scanned",
             meta.len()
         );
-        ctx.report(name, "truncated", &msg);
+        ctx.report(name, Problem::Truncated, &msg);
     }
 }
 
 /// Reports an I/O error on one file with the kind that names its cause.
 fn io_error(ctx: &Ctx<'_>, name: &str, path: &Path, e: &io::Error) {
     let kind = match e.kind() {
-        io::ErrorKind::PermissionDenied => "permission-denied",
-        io::ErrorKind::NotFound if is_symlink(path) => "broken-symlink",
-        io::ErrorKind::NotFound => "not-found",
-        _ if e.raw_os_error() == Some(ELOOP) => "symlink-loop",
-        _ => "read-error",
+        io::ErrorKind::PermissionDenied => Problem::PermissionDenied,
+        io::ErrorKind::NotFound if is_symlink(path) => Problem::BrokenSymlink,
+        io::ErrorKind::NotFound => Problem::NotFound,
+        _ if e.raw_os_error() == Some(ELOOP) => Problem::SymlinkLoop,
+        _ => Problem::ReadError,
     };
     ctx.report(name, kind, &e.to_string());
 }
@@ -428,7 +431,7 @@ fn walk_error(ctx: &Ctx<'_>, err: &ignore::Error, path: Option<&Path>) {
                 rel_label(ctx, child),
                 rel_label(ctx, ancestor)
             );
-            ctx.report(&rel_label(ctx, child), "symlink-loop", &msg);
+            ctx.report(&rel_label(ctx, child), Problem::SymlinkLoop, &msg);
         }
         ignore::Error::Io(e) => {
             let p = path.unwrap_or(Path::new(""));
@@ -436,7 +439,7 @@ fn walk_error(ctx: &Ctx<'_>, err: &ignore::Error, path: Option<&Path>) {
         }
         other => {
             let p = path.map(|p| rel_label(ctx, p)).unwrap_or_default();
-            ctx.report(&p, "walk-error", &other.to_string());
+            ctx.report(&p, Problem::WalkError, &other.to_string());
         }
     }
 }

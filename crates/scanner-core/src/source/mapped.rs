@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::finding::Finding;
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::scanner::CHUNK_OVERLAP;
 use crate::source::content::Ctx;
 use crate::source::encoding::{self, Kind, SNIFF_LEN};
@@ -62,7 +63,7 @@ fn report_truncated(ctx: &Ctx<'_>, origin: &Origin, len: usize) {
         "the file shrank below its {len} bytes while it was being scanned (log rotation?); \
          the rest was not scanned"
     );
-    ctx.report(&origin.path, "truncated", &msg);
+    ctx.report(&origin.path, Problem::Truncated, &msg);
 }
 
 /// Scans a regular file of `len` bytes by mapping it. Returns false (nothing reported)

@@ -17,9 +17,9 @@ pub trait Events: Sync {
     /// A finding, as soon as it is made.
     fn finding(&self, finding: crate::Finding);
     /// An input that could not be (fully) scanned: unreadable, corrupt, too large, a
-    /// hostile archive member. `kind` is short and machine-readable (`permission-denied`,
-    /// `too-large`, `binary`, `corrupt-archive`, `zip-bomb`, `missing-object` ...).
-    fn error(&self, path: &str, kind: &str, message: &str);
+    /// hostile archive member; [`Problem::class`](crate::Problem::class) says whether it
+    /// leaves the scan incomplete.
+    fn error(&self, path: &str, kind: crate::Problem, message: &str);
     /// One input scanned completely (`bytes` long); drives progress and stats.
     fn scanned(&self, path: &str, bytes: u64);
     /// `bytes` more of a big input scanned before it is complete (its `scanned` follows

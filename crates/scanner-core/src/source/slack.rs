@@ -22,6 +22,7 @@ use crate::decode::{self, Step};
 use crate::finding::Finding;
 use crate::location::LineIndex;
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::source::archive::Budget;
 use crate::source::content::{read_up_to, Ctx};
 
@@ -125,7 +126,7 @@ impl ZipExport {
         if let Ok(mut f) = zip.by_name(&users_name) {
             if let Err(e) = read_up_to(&mut f, &mut data, MAX_JSON) {
                 let member = origin.member(&users_name);
-                ctx.report(&member.path, "corrupt-archive", &e.to_string());
+                ctx.report(&member.path, Problem::CorruptArchive, &e.to_string());
             }
         }
         Some(ZipExport {
@@ -246,7 +247,7 @@ fn load_dir_users(ctx: &Ctx<'_>, root: &Path) -> Option<Arc<Users>> {
     let mut data = Vec::new();
     if let Ok(mut f) = std::fs::File::open(&path) {
         if let Err(e) = read_up_to(&mut f, &mut data, MAX_JSON) {
-            ctx.report(&path.to_string_lossy(), "read-error", &e.to_string());
+            ctx.report(&path.to_string_lossy(), Problem::ReadError, &e.to_string());
         }
     }
     Some(Arc::new(Users::parse(&data)))

@@ -6,6 +6,7 @@ use super::objects::Objects;
 use super::{commit_info, HistoryOptions};
 use crate::finding::{Finding, GitLocation};
 use crate::origin::Origin;
+use crate::problem::Problem;
 use crate::scanner::Scanner;
 use crate::source::Events;
 
@@ -44,7 +45,7 @@ pub(crate) fn scan_blob(
         if size as u64 > limit {
             events.error(
                 &super::label(commit_of(first), &first.path),
-                "too-large",
+                Problem::TooLarge,
                 &format!("blob {} is {size} bytes (limit {limit})", job.blob),
             );
             return Ok(None);

@@ -12,6 +12,7 @@ use super::fanout::{scan_blob, BlobJob, Intro};
 use super::objects::{LooseObjects, Objects};
 use super::walk::{introduced, list_commits};
 use super::{open, Error, RepoPool, Result};
+use crate::problem::Problem;
 use crate::scanner::Scanner;
 use crate::source::Events;
 
@@ -70,7 +71,7 @@ pub fn scan_history(
     if repo.is_shallow() {
         events.error(
             ".",
-            "shallow-clone",
+            Problem::ShallowClone,
             "shallow clone: history before the shallow boundary is not scanned, and the \
              boundary commits are scanned whole",
         );
@@ -93,14 +94,24 @@ pub fn scan_history(
         ..HistoryStats::default()
     };
     let unreadable = AtomicU64::new(0);
+    let submodules = std::sync::Mutex::new(std::collections::HashSet::new());
 
     // Phase 1: what each commit introduced. Commits are independent, so this parallelises.
     let per_commit: Vec<Vec<super::walk::Added>> = pool.install(|| {
         commits
             .par_iter()
             .map(|&id| {
-                let mut warn = |path: String, kind: &str, msg: String| {
-                    unreadable.fetch_add(1, Ordering::Relaxed);
+                let mut warn = |path: String, kind: Problem, msg: String| {
+                    if kind == Problem::Submodule {
+                        // Once per submodule path, not once per commit that moved it.
+                        let at = path.split_once(':').map_or(&path[..], |(_, p)| p);
+                        let mut seen = submodules.lock().unwrap_or_else(|e| e.into_inner());
+                        if !seen.insert(at.to_owned()) {
+                            return;
+                        }
+                    } else {
+                        unreadable.fetch_add(1, Ordering::Relaxed);
+                    }
                     events.error(&path, kind, &msg);
                 };
                 match repos.with(|r| introduced(r, id, &mut warn)) {

@@ -26,6 +26,7 @@ use std::sync::{Mutex, Once};
 use git2::{Oid, Repository, RepositoryOpenFlags};
 
 use crate::finding::GitInfo;
+use crate::problem::Problem;
 use objects::{LooseObjects, Objects};
 
 pub use history::{scan_history, HistoryOptions, HistoryStats, Selection};
@@ -203,11 +204,11 @@ fn rfc3339(t: git2::Time) -> String {
 }
 
 /// The warning kind for an object libgit2 could not read: absent, or present but unreadable.
-pub(crate) fn error_kind(e: &git2::Error) -> &'static str {
+pub(crate) fn error_kind(e: &git2::Error) -> Problem {
     if e.code() == git2::ErrorCode::NotFound {
-        "missing-object"
+        Problem::MissingObject
     } else {
-        "corrupt-object"
+        Problem::CorruptObject
     }
 }
 

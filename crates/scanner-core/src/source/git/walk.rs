@@ -7,6 +7,7 @@ use git2::{ObjectType, Oid, Tree};
 
 use super::objects::Objects;
 use super::{Error, Result, Selection};
+use crate::problem::Problem;
 use crate::source::Events;
 
 /// A (path, blob) pair a commit's tree holds that none of its parents' trees holds.
@@ -212,9 +213,17 @@ pub(crate) fn list_commits(
     };
     let ids = match sel {
         Selection::AllRefs => {
-            let tips = all_tips(objs, events);
+            let (tips, unreadable) = all_tips(objs, events);
+            // Refs whose commits cannot be read were reported one by one (corrupt-object):
+            // such a repository is damaged, not empty.
+            if tips.is_empty() && unreadable == 0 {
+                events.error(
+                    ".",
+                    Problem::EmptyRepository,
+                    "no commits reachable from any ref",
+                );
+            }
             if tips.is_empty() {
-                events.error(".", "empty-repository", "no commits reachable from any ref");
                 return Ok(Vec::new());
             }
             graph.reachable(&tips)
@@ -241,7 +250,7 @@ pub(crate) fn list_commits(
             if ids.is_empty() {
                 events.error(
                     ".",
-                    "empty-range",
+                    Problem::EmptyRange,
                     &format!(
                         "--range {spec} selects no commits (BASE..HEAD: commits in HEAD that \
                          BASE lacks; a bare BASE means BASE..HEAD); nothing was scanned"
@@ -328,17 +337,22 @@ fn resolve(objs: Objects<'_>, spec: &str) -> std::result::Result<Oid, git2::Erro
     Ok(id)
 }
 
-/// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at.
-fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
+/// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at,
+/// and how many refs point at objects that cannot be read.
+fn all_tips(objs: Objects<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
     let mut tips = Vec::new();
     let mut seen = HashSet::new();
+    let mut unreadable = 0;
     let mut add = |name: &str, target: Option<Oid>| {
         let Some(id) = target else { return };
         match objs.peel_to_commit(id) {
             Ok(Some(c)) if seen.insert(c) => tips.push(c),
             // Tags of trees or blobs carry no history; nothing to attribute.
             Ok(_) => {}
-            Err(e) => events.error(name, super::error_kind(&e), e.message()),
+            Err(e) => {
+                unreadable += 1;
+                events.error(name, super::error_kind(&e), e.message());
+            }
         }
     };
     if let Ok(refs) = objs.repo.references() {
@@ -350,7 +364,7 @@ fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
     if let Ok(head) = objs.repo.head() {
         add("HEAD", head.target());
     }
-    tips
+    (tips, unreadable)
 }
 
 /// What `id` introduced: every (path, blob) in its tree that no parent has at that path.
@@ -359,7 +373,7 @@ fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
 pub(crate) fn introduced(
     objs: Objects<'_>,
     id: Oid,
-    warn: &mut dyn FnMut(String, &str, String),
+    warn: &mut dyn FnMut(String, Problem, String),
 ) -> std::result::Result<Vec<Added>, git2::Error> {
     let commit = objs.commit(id)?;
     let tree = objs.tree(commit.tree_id())?;
@@ -403,7 +417,7 @@ fn added(
     old: Option<&Tree<'_>>,
     prefix: &mut Vec<u8>,
     out: &mut Vec<Added>,
-    warn: &mut dyn FnMut(String, &str, String),
+    warn: &mut dyn FnMut(String, Problem, String),
 ) {
     for e in new.iter() {
         let name = e.name_bytes();
@@ -434,7 +448,17 @@ fn added(
                     format!("tree {}: {}", e.id(), err.message()),
                 ),
             },
-            // Submodule commits (gitlinks) live in another repository.
+            // A gitlink: the submodule's commits live in another repository, so its files
+            // are not in this history. Said once per path (see scan_history).
+            Some(ObjectType::Commit) => warn(
+                String::from_utf8_lossy(prefix).into_owned(),
+                Problem::Submodule,
+                format!(
+                    "submodule (commit {}) not scanned: its history is another repository; \
+                     run leakscan git in its clone",
+                    e.id()
+                ),
+            ),
             _ => {}
         }
         prefix.truncate(len);
