@@ -195,6 +195,21 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Colour in text output: auto (a terminal, unless NO_COLOR is set or TERM=dumb),
+    /// always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorArg,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set (non-empty) or TERM is dumb.
+    Auto,
+    /// Always, even into a file or pipe.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Parses `123`, `10K`, `5M`, `2G` (binary multiples).

@@ -11,6 +11,7 @@ use crate::{cmd_git, cmd_scan};
 pub fn create(args: BaselineCreateArgs) -> Result<u8> {
     let reporter = Reporter::for_baseline(&args.scan.common)?;
     if !args.git {
+        crate::output::refuse_output_onto_input(&args.scan.common, &args.scan.paths)?;
         return cmd_scan::run_with(args.scan, reporter);
     }
     let repo = match args.scan.paths.as_slice() {

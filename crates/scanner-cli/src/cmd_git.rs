@@ -64,5 +64,26 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
         stats.commits = Some(s.commits);
     }
     stats.suppressed = scanner.suppressed();
-    reporter.finish(stats)
+    let (quiet, exit_code) = (args.common.quiet, args.common.exit_code);
+    let code = reporter.finish(stats)?;
+    if args.staged && !quiet && code != 0 {
+        eprintln!("{}", blocked_message(code == exit_code));
+    }
+    Ok(code)
+}
+
+/// What a pre-commit user reads when the hook stops a commit: why, and every way on.
+fn blocked_message(findings: bool) -> &'static str {
+    if findings {
+        "leakscan: commit blocked: the staged changes hold the credentials above.\n  \
+         Remove them (and rotate any that were real), then stage again. If one is not a \
+         secret:\n  - add a `leakscan:allow` comment on its line, or\n  - accept today's \
+         findings: `leakscan baseline create .` and add `--baseline \
+         .leakscan-baseline.json` to the hook's args.\n  `git commit --no-verify` skips \
+         every hook once."
+    } else {
+        "leakscan: commit blocked: part of the staged changes could not be read (see the \
+         warnings above), so the hook cannot vouch for them. Repair the repository \
+         (`git fsck`), or drop `--fail-on-incomplete` from the hook's args."
+    }
 }

@@ -39,6 +39,7 @@ impl Events for ToReporter<'_> {
 
 /// Runs a file-tree scan.
 pub fn run(args: ScanArgs) -> Result<u8> {
+    crate::output::refuse_output_onto_input(&args.common, &args.paths)?;
     let reporter = Reporter::new(&args.common)?;
     run_with(args, reporter)
 }

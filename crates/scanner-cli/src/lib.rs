@@ -6,6 +6,7 @@ mod cmd_baseline;
 mod cmd_git;
 mod cmd_scan;
 mod config;
+mod interrupt;
 mod keys;
 mod live;
 mod output;
@@ -22,6 +23,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs the CLI and maps the outcome to the SPEC's exit codes.
 pub fn main_entry() -> ExitCode {
+    interrupt::install();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -9,10 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use scanner_core::baseline::Baseline;
 use scanner_core::config::Config;
-use scanner_core::report::{self, Format, Report, ReportOptions, RunStats, ScanError};
+use scanner_core::report::{self, Format, ReportOptions, RunStats, ScanError, Spool};
 use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 
-use crate::args::{CommonArgs, FormatArg};
+use crate::args::{ColorArg, CommonArgs, FormatArg};
+use crate::interrupt;
 
 /// Builds the scanner the common options and the configuration file describe.
 pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scanner> {
@@ -63,7 +64,17 @@ impl Dest {
 }
 
 struct Inner {
-    findings: Vec<Finding>,
+    /// The reader of standard output went away (`| head`): nothing more is written, and
+    /// that is not an error.
+    closed: bool,
+    /// `--verify-live`: findings held back until the API server has answered.
+    held: Vec<Finding>,
+    /// Findings kept for the report, rendered and on disk (none for JSONL).
+    spool: Option<Spool>,
+    /// `leakscan baseline create`: the fingerprints to write.
+    accepted: Option<Baseline>,
+    /// Findings reported (streamed, spooled or accepted).
+    reported: u64,
     errors: Vec<ScanError>,
     /// Every problem reported, by kind (also those not kept in `errors`).
     by_kind: std::collections::BTreeMap<Problem, u64>,
@@ -73,7 +84,6 @@ struct Inner {
 
 /// Thread-safe collector of findings and errors for one run.
 pub struct Reporter {
-    format: Format,
     opts: ReportOptions,
     min_severity: Severity,
     exit_code: u8,
@@ -118,23 +128,35 @@ impl Reporter {
                     .parent()
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or_else(|| std::path::Path::new("."));
-                let tmp = tempfile::Builder::new()
-                    .prefix(".leakscan-")
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".leakscan-");
+                if let Some(mode) = output_mode(path, common.show_secrets) {
+                    builder.permissions(mode);
+                }
+                let tmp = builder
                     .tempfile_in(dir)
                     .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+                interrupt::remove_on_interrupt(tmp.path());
+                // The kernel masks the mode given at creation with the umask; an existing
+                // report keeps exactly the mode its owner gave it.
+                if let Ok(meta) = std::fs::metadata(path) {
+                    tmp.as_file()
+                        .set_permissions(meta.permissions())
+                        .with_context(|| format!("keeping the mode of {}", path.display()))?;
+                }
                 Dest::File {
                     path: path.clone(),
                     tmp,
                 }
             }
         };
-        let color = format == Format::Text && common.output.is_none() && io::stdout().is_terminal();
+        let color = format == Format::Text && use_color(common);
+        let opts = ReportOptions {
+            show_secrets: common.show_secrets,
+            color,
+        };
         Ok(Reporter {
-            format,
-            opts: ReportOptions {
-                show_secrets: common.show_secrets,
-                color,
-            },
+            opts,
             min_severity: common.min_severity,
             exit_code: common.exit_code,
             fail_on_incomplete: common.fail_on_incomplete,
@@ -144,7 +166,14 @@ impl Reporter {
             baseline,
             creates_baseline: false,
             inner: Mutex::new(Inner {
-                findings: Vec::new(),
+                closed: false,
+                held: Vec::new(),
+                spool: match format {
+                    Format::Jsonl => None,
+                    _ => Some(Spool::new(format, opts).context("creating the report spool")?),
+                },
+                accepted: None,
+                reported: 0,
                 errors: Vec::new(),
                 by_kind: Default::default(),
                 dest,
@@ -165,6 +194,9 @@ impl Reporter {
             .get_or_insert_with(|| PathBuf::from(DEFAULT_BASELINE));
         let mut r = Reporter::new(&common)?;
         r.creates_baseline = true;
+        let inner = r.inner.get_mut().unwrap_or_else(|e| e.into_inner());
+        inner.spool = None;
+        inner.accepted = Some(Baseline::default());
         Ok(r)
     }
 
@@ -181,23 +213,40 @@ impl Reporter {
             return;
         }
         if self.live.is_some() {
-            self.lock().findings.push(f);
+            self.lock().held.push(f);
             return;
         }
         if f.severity < self.min_severity {
             self.lock().suppressed += 1;
             return;
         }
-        let mut inner = self.lock();
-        if self.format == Format::Jsonl && !self.creates_baseline {
-            let opts = self.opts;
-            let mut w = inner.dest.writer();
-            if let Err(e) = report::write_jsonl_finding(&mut *w, &f, &opts).and_then(|_| w.flush())
-            {
-                eprintln!("leakscan: warning: writing a finding: {e}");
-            }
+        Self::report(&self.opts, &mut self.lock(), &f);
+    }
+
+    /// Hands a finding that passed the filters to its output: the JSONL stream, the
+    /// baseline, or the report spool. Nothing is kept in memory but its sort key.
+    fn report(opts: &ReportOptions, inner: &mut Inner, f: &Finding) {
+        inner.reported += 1;
+        if let Some(b) = &mut inner.accepted {
+            return b.insert(f);
         }
-        inner.findings.push(f);
+        if let Some(spool) = &mut inner.spool {
+            if let Err(e) = spool.push(f) {
+                eprintln!("leakscan: warning: keeping a finding for the report: {e}");
+            }
+            return;
+        }
+        if inner.closed {
+            return;
+        }
+        let mut w = inner.dest.writer();
+        let written = report::write_jsonl_finding(&mut *w, f, opts).and_then(|_| w.flush());
+        drop(w);
+        match written {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => inner.closed = true,
+            Err(e) => eprintln!("leakscan: warning: writing a finding: {e}"),
+            Ok(()) => {}
+        }
     }
 
     /// Records an input that could not be (fully) scanned; the scan goes on.
@@ -211,7 +260,12 @@ impl Reporter {
         // counted in stats.skipped_by_reason, and listed one by one only with -v.
         let routine = kind == Problem::Binary;
         if self.verbose || !self.quiet && !routine {
-            eprintln!("leakscan: warning: {}: {} ({})", e.path, e.message, e.kind);
+            eprintln!(
+                "leakscan: warning: {}: {} ({})",
+                report::terminal_safe(&e.path),
+                report::terminal_safe(&e.message),
+                e.kind
+            );
         }
         let mut inner = self.lock();
         *inner.by_kind.entry(kind).or_default() += 1;
@@ -223,60 +277,58 @@ impl Reporter {
     /// Renders the report, prints the summary and returns the exit code.
     pub fn finish(self, mut stats: RunStats) -> Result<u8> {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let inner = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(live) = &self.live {
+            let mut held = std::mem::take(&mut inner.held);
+            crate::live::verify(&mut held, live, self.quiet)?;
+            for f in held {
+                if f.severity >= self.min_severity {
+                    Self::report(&self.opts, &mut inner, &f);
+                } else {
+                    inner.suppressed += 1;
+                }
+            }
+        }
         let Inner {
-            mut findings,
+            closed,
             mut errors,
             by_kind,
             mut dest,
-            mut suppressed,
+            suppressed,
+            spool,
+            accepted,
+            reported,
+            ..
         } = inner;
-        if let Some(live) = &self.live {
-            crate::live::verify(&mut findings, live, self.quiet)?;
-            let before = findings.len();
-            findings.retain(|f| f.severity >= self.min_severity);
-            suppressed += (before - findings.len()) as u64;
-            if self.format == Format::Jsonl {
-                let mut w = dest.writer();
-                for f in &findings {
-                    report::write_jsonl_finding(&mut *w, f, &self.opts)
-                        .context("writing the report")?;
-                }
-                w.flush().context("writing the report")?;
-            }
-        }
-        report::sort_findings(&mut findings);
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         stats.elapsed_secs = elapsed;
-        stats.findings = findings.len() as u64;
+        stats.findings = reported;
         stats.suppressed += suppressed;
         count_problems(&mut stats, &by_kind);
-        let n = findings.len();
-        let report = Report {
-            findings,
-            stats,
-            errors,
-        };
-        {
-            let mut w = dest.writer();
-            match self.format {
-                _ if self.creates_baseline => {
-                    Baseline::from_findings(&report.findings).write(&mut *w)
-                }
-                Format::Text => report::write_text(&mut *w, &report, &self.opts),
-                Format::Json => report::write_json(&mut *w, &report, &self.opts),
-                Format::Sarif => report::write_sarif(&mut *w, &report, &self.opts),
-                Format::Jsonl => Ok(()),
+        let n = reported as usize;
+        if !closed {
+            let mut w = io::BufWriter::with_capacity(1 << 16, dest.writer());
+            match (accepted, spool) {
+                (Some(b), _) => b.write(&mut w),
+                (None, Some(spool)) => spool.finish(&mut w, &stats, &errors),
+                (None, None) => Ok(()),
             }
             .and_then(|_| w.flush())
+            .or_else(|e| match e.kind() {
+                // `leakscan ... | head`: the reader has what it wanted.
+                io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            })
             .context("writing the report")?;
         }
         if let Dest::File { path, tmp } = dest {
-            tmp.persist(&path)
-                .with_context(|| format!("writing {}", path.display()))?;
+            let tmp_path = tmp.path().to_owned();
+            let persisted = tmp.persist(&path);
+            interrupt::forget(&tmp_path);
+            persisted.with_context(|| format!("writing {}", path.display()))?;
         }
         if !self.quiet {
-            print_summary(&report.stats, self.fail_on_incomplete);
+            print_summary(&stats, self.fail_on_incomplete);
         }
         if self.creates_baseline {
             if !self.quiet {
@@ -289,11 +341,76 @@ impl Reporter {
         }
         Ok(if n > 0 {
             self.exit_code
-        } else if self.fail_on_incomplete && !report.stats.complete {
+        } else if self.fail_on_incomplete && !stats.complete {
             EXIT_INCOMPLETE
         } else {
             0
         })
+    }
+}
+
+/// Mode of a new `--output` file: an existing file keeps its own; a new one gets the umask's
+/// default (0666 less umask, applied by the kernel) or 0600 when it will hold raw secrets.
+fn output_mode(path: &std::path::Path, show_secrets: bool) -> Option<std::fs::Permissions> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        return Some(meta.permissions());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(if show_secrets {
+            0o600
+        } else {
+            0o666
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = show_secrets;
+        None
+    }
+}
+
+/// Refuses an `--output` that is one of the files to scan: the report would replace the
+/// evidence (leakscan never writes into what it scans).
+pub fn refuse_output_onto_input(common: &CommonArgs, inputs: &[PathBuf]) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Some(out) = &common.output else {
+            return Ok(());
+        };
+        let Ok(o) = std::fs::metadata(out) else {
+            return Ok(());
+        };
+        if !o.is_file() {
+            return Ok(());
+        }
+        for input in inputs {
+            if std::fs::metadata(input).is_ok_and(|i| i.dev() == o.dev() && i.ino() == o.ino()) {
+                anyhow::bail!(
+                    "--output {} is also an input: refusing to overwrite what is being scanned",
+                    out.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (common, inputs);
+    Ok(())
+}
+
+/// Whether text output is coloured: `--color`, else a terminal without NO_COLOR or TERM=dumb.
+fn use_color(common: &CommonArgs) -> bool {
+    match common.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            common.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
     }
 }
 

@@ -60,15 +60,20 @@ impl Baseline {
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Baseline {
         let mut b = Baseline::default();
         for f in findings {
-            b.fingerprints.insert(f.fingerprint.clone());
-            b.entries.insert(Entry {
-                fingerprint: f.fingerprint.clone(),
-                rule_id: f.rule_id.clone(),
-                path: f.path.clone(),
-                line: f.line,
-            });
+            b.insert(f);
         }
         b
+    }
+
+    /// Accepts one more finding.
+    pub fn insert(&mut self, f: &Finding) {
+        self.fingerprints.insert(f.fingerprint.clone());
+        self.entries.insert(Entry {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            path: f.path.clone(),
+            line: f.line,
+        });
     }
 
     /// Reads a baseline document.

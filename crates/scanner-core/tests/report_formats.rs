@@ -271,7 +271,7 @@ fn text_is_grouped_and_redacted() {
         "{out}"
     );
     assert!(
-        out.contains("1 inputs could not be (fully) scanned"),
+        out.contains("1 input could not be (fully) scanned"),
         "{out}"
     );
     assert!(!out.contains('\x1b'));

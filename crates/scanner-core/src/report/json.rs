@@ -2,9 +2,10 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{shown_secret, Report, ReportOptions};
+use super::spool::{write_indented, Fragments, Key, Spool};
+use super::{shown_secret, Format, Report, ReportOptions, RunStats, ScanError};
 use crate::finding::Finding;
 
 /// One finding as a JSON value, with the secret shown per `opts`.
@@ -18,24 +19,44 @@ pub(crate) fn finding_value(f: &Finding, opts: &ReportOptions) -> io::Result<Val
 
 /// Writes `{"version", "findings", "stats", "errors"}`, pretty-printed.
 pub fn write_json(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let findings = report
-        .findings
-        .iter()
-        .map(|f| finding_value(f, opts))
-        .collect::<io::Result<Vec<_>>>()?;
-    let doc = json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "findings": findings,
-        "stats": report.stats,
-        "errors": report.errors,
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
-    writeln!(w)
+    let mut spool = Spool::in_order(Format::Json, *opts)?;
+    for f in &report.findings {
+        spool.push(f)?;
+    }
+    spool.finish(w, &report.stats, &report.errors)
+}
+
+/// The JSON document from spooled findings, streamed: nothing but one finding at a time
+/// is held.
+pub(crate) fn write_spooled(
+    w: &mut dyn Write,
+    keys: &[Key],
+    findings: &mut Fragments<'_>,
+    stats: &RunStats,
+    errors: &[ScanError],
+) -> io::Result<()> {
+    writeln!(w, "{{")?;
+    writeln!(w, "  \"version\": \"{}\",", env!("CARGO_PKG_VERSION"))?;
+    write!(w, "  \"findings\": [")?;
+    for (i, k) in keys.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        write_indented(w, findings.get(k)?, 4)?;
+    }
+    w.write_all(if keys.is_empty() {
+        b"],\n"
+    } else {
+        b"\n  ],\n"
+    })?;
+    write!(w, "  \"stats\": ")?;
+    write_indented(w, &serde_json::to_vec_pretty(stats)?, 2)?;
+    write!(w, ",\n  \"errors\": ")?;
+    write_indented(w, &serde_json::to_vec_pretty(errors)?, 2)?;
+    writeln!(w, "\n}}")
 }
 
 /// Writes one finding as one compact JSON line.
 pub fn write_jsonl_finding(w: &mut dyn Write, f: &Finding, opts: &ReportOptions) -> io::Result<()> {
     let v = finding_value(f, opts)?;
-    serde_json::to_writer(&mut *w, &v).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
     writeln!(w)
 }

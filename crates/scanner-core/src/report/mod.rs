@@ -2,12 +2,16 @@
 //!
 //! Every renderer redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
+mod escape;
 mod json;
 mod sarif;
+mod spool;
 mod text;
 
+pub use escape::terminal_safe;
 pub use json::{write_json, write_jsonl_finding};
 pub use sarif::write_sarif;
+pub use spool::Spool;
 pub use text::write_text;
 
 use std::collections::BTreeMap;

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::{shown_secret, text, Report, ReportOptions};
-use crate::finding::Finding;
+use super::spool::{write_indented, Fragments, Key, Spool};
+use super::{shown_secret, text, Format, Report, ReportOptions, ScanError};
+use crate::finding::{Finding, Severity};
 use crate::rules;
 
 const INFO_URI: &str = "https://github.com/leakscan/leakscan";
@@ -67,7 +69,8 @@ fn message(f: &Finding, opts: &ReportOptions) -> String {
     m
 }
 
-fn result(f: &Finding, index: usize, opts: &ReportOptions) -> io::Result<Value> {
+/// One result, without its `ruleIndex` (known only once every finding is in).
+pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
     let mut props = Map::new();
     props.insert("severity".into(), json!(f.severity));
     props.insert("decoded_from".into(), json!(f.decoded_from));
@@ -96,7 +99,6 @@ fn result(f: &Finding, index: usize, opts: &ReportOptions) -> io::Result<Value> 
     }
     Ok(json!({
         "ruleId": f.rule_id,
-        "ruleIndex": index,
         "level": f.severity.sarif_level(),
         "message": {"text": message(f, opts)},
         "locations": [{
@@ -117,22 +119,32 @@ fn result(f: &Finding, index: usize, opts: &ReportOptions) -> io::Result<Value> 
 
 /// Writes a SARIF 2.1.0 log with one run.
 pub fn write_sarif(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    // One rules[] entry per rule id that occurs, in a stable order.
+    let mut spool = Spool::in_order(Format::Sarif, *opts)?;
+    for f in &report.findings {
+        spool.push(f)?;
+    }
+    spool.finish(w, &report.stats, &report.errors)
+}
+
+/// The SARIF log from spooled results, streamed one result at a time.
+pub(crate) fn write_spooled(
+    w: &mut dyn Write,
+    keys: &[Key],
+    seen: &BTreeMap<Arc<str>, (String, Severity)>,
+    results: &mut Fragments<'_>,
+    errors: &[ScanError],
+) -> io::Result<()> {
+    // One rules[] entry per rule id that occurs, in order of first appearance.
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules_out = Vec::new();
-    for f in &report.findings {
-        if !index.contains_key(f.rule_id.as_str()) {
-            index.insert(&f.rule_id, rules_out.len());
-            rules_out.push(rule_entry(&f.rule_id, &f.description, f.severity));
+    for k in keys {
+        if !index.contains_key(&*k.rule) {
+            index.insert(&k.rule, rules_out.len());
+            let (desc, sev) = seen.get(&k.rule).cloned().unwrap_or_default();
+            rules_out.push(rule_entry(&k.rule, &desc, sev));
         }
     }
-    let results = report
-        .findings
-        .iter()
-        .map(|f| result(f, index[f.rule_id.as_str()], opts))
-        .collect::<io::Result<Vec<_>>>()?;
-    let notifications: Vec<Value> = report
-        .errors
+    let notifications: Vec<Value> = errors
         .iter()
         .map(|e| {
             json!({
@@ -143,26 +155,39 @@ pub fn write_sarif(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> 
             })
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "leakscan",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFO_URI,
-                "rules": rules_out,
-            }},
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }]
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
-    writeln!(w)
+    let tool = json!({"driver": {
+        "name": "leakscan",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "informationUri": INFO_URI,
+        "rules": rules_out,
+    }});
+    let invocations = json!([{
+        "executionSuccessful": true,
+        "toolExecutionNotifications": notifications,
+    }]);
+    write!(
+        w,
+        "{{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \
+         \"version\": \"2.1.0\",\n  \"runs\": [\n    {{\n      \"tool\": "
+    )?;
+    write_indented(w, &serde_json::to_vec_pretty(&tool)?, 6)?;
+    write!(w, ",\n      \"invocations\": ")?;
+    write_indented(w, &serde_json::to_vec_pretty(&invocations)?, 6)?;
+    write!(w, ",\n      \"results\": [")?;
+    for (i, k) in keys.iter().enumerate() {
+        w.write_all(if i == 0 {
+            b"\n        {"
+        } else {
+            b",\n        {"
+        })?;
+        write!(w, "\n          \"ruleIndex\": {},", index[&*k.rule])?;
+        let frag = results.get(k)?;
+        // The fragment is `{ ... }` pretty-printed at depth 0: its body follows the index.
+        write_indented(w, frag.get(1..).unwrap_or_default(), 8)?;
+    }
+    w.write_all(if keys.is_empty() { b"]" } else { b"\n      ]" })?;
+    writeln!(w, "\n    }}\n  ]\n}}")
 }
 
 #[cfg(test)]

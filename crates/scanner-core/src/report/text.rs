@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::{shown_secret, Report, ReportOptions};
+use super::spool::{Fragments, Key, Spool};
+use super::{shown_secret, terminal_safe, Report, ReportOptions, ScanError};
 use crate::finding::{Finding, Severity, SignatureStatus, TokenKind};
 use crate::verify::LiveStatus;
 
@@ -97,33 +98,54 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
     parts
 }
 
+/// One finding's line under its file's heading.
+pub(crate) fn finding_line(f: &Finding, opts: &ReportOptions) -> String {
+    let sev = format!("{:<8}", f.severity.as_str());
+    let mut line = format!(
+        "  {:>5}:{:<4} {} {:<22}",
+        f.line,
+        f.column,
+        paint(opts, severity_colour(f.severity), &sev),
+        f.rule_id
+    );
+    let d = details(f);
+    if !d.is_empty() {
+        line.push_str(&format!(" {}", d.join(", ")));
+    }
+    line.push_str(&format!("  {}", terminal_safe(&shown_secret(f, opts))));
+    line.trim_end().to_owned()
+}
+
 /// Writes findings grouped by file, a severity tally and the inputs that failed.
 pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let mut current: Option<&str> = None;
+    let mut spool = Spool::in_order(super::Format::Text, *opts)?;
     for f in &report.findings {
-        if current != Some(f.path.as_str()) {
+        spool.push(f)?;
+    }
+    spool.finish(w, &report.stats, &report.errors)
+}
+
+/// The text report from spooled finding lines, in key order.
+pub(crate) fn write_spooled(
+    w: &mut dyn Write,
+    keys: &[Key],
+    lines: &mut Fragments<'_>,
+    errors: &[ScanError],
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let mut current: Option<&str> = None;
+    for k in keys {
+        if current != Some(&*k.path) {
             if current.is_some() {
                 writeln!(w)?;
             }
-            writeln!(w, "{}", paint(opts, "1;4", &f.path))?;
-            current = Some(f.path.as_str());
+            writeln!(w, "{}", paint(opts, "1;4", &terminal_safe(&k.path)))?;
+            current = Some(&k.path);
         }
-        let sev = format!("{:<8}", f.severity.as_str());
-        let mut line = format!(
-            "  {:>5}:{:<4} {} {:<22}",
-            f.line,
-            f.column,
-            paint(opts, severity_colour(f.severity), &sev),
-            f.rule_id
-        );
-        let d = details(f);
-        if !d.is_empty() {
-            line.push_str(&format!(" {}", d.join(", ")));
-        }
-        line.push_str(&format!("  {}", shown_secret(f, opts)));
-        writeln!(w, "{}", line.trim_end())?;
+        w.write_all(lines.get(k)?)?;
+        writeln!(w)?;
     }
-    if report.findings.is_empty() {
+    if keys.is_empty() {
         writeln!(w, "No findings.")?;
     } else {
         let mut tally = Vec::new();
@@ -134,27 +156,37 @@ pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> i
             Severity::Low,
             Severity::Info,
         ] {
-            let n = report.findings.iter().filter(|f| f.severity == s).count();
+            let n = keys.iter().filter(|k| k.severity == s).count();
             if n > 0 {
                 tally.push(format!("{n} {s}"));
             }
         }
         writeln!(
             w,
-            "\n{} findings: {}",
-            report.findings.len(),
+            "\n{}: {}",
+            plural(keys.len(), "finding"),
             tally.join(", ")
         )?;
     }
-    if !report.errors.is_empty() {
+    if !errors.is_empty() {
         writeln!(
             w,
-            "\n{} inputs could not be (fully) scanned:",
-            report.errors.len()
+            "\n{} could not be (fully) scanned:",
+            plural(errors.len(), "input")
         )?;
-        for e in &report.errors {
-            writeln!(w, "  {}: {} ({})", e.path, e.message, e.kind)?;
+        for e in errors {
+            let (path, msg) = (terminal_safe(&e.path), terminal_safe(&e.message));
+            writeln!(w, "  {path}: {msg} ({})", e.kind)?;
         }
     }
     Ok(())
+}
+
+/// `1 finding`, `2 findings`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
