@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peak memory of the report as findings pile up: N kubeconfig tokens in one file (default
+# Peak memory of the report as findings pile up: N service-account tokens (default
 # 1,000,000), reported as JSON, SARIF and text into /dev/null; prints wall time and peak
 # RSS (/usr/bin/time -v) per format. Findings are spooled to an anonymous temporary file
 # and only their sort keys stay in memory, so RSS must stay far below the findings' size.
@@ -12,16 +12,31 @@ BENCH_DIR=${BENCH_DIR:-/tmp/leakscan-bench}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 [ -x /usr/bin/time ] || (apt-get update -qq && apt-get install -y -qq time) >&2
 mkdir -p "$BENCH_DIR"
-F=$BENCH_DIR/findings-$N/kubeconfig
-if [ ! -f "$F" ]; then
-    mkdir -p "$(dirname "$F")"
-    python3 - "$F" "$N" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    f.write("apiVersion: v1\nkind: Config\nusers:\n")
-    for i in range(n):
-        f.write(f"- name: u{i}\n  user:\n    token: {i:010d}8d4f1c7a9e2b6f3d0a5c\n")
+# FILES files of N/FILES log lines, each with a distinct service-account JWT (ES256-sized
+# signature; structure is all the scanner checks), so the figure is the report's memory,
+# not one huge input's.
+FILES=${FILES:-1000}
+F=$BENCH_DIR/findings-$N
+if [ ! -f "$F/.done" ]; then
+    mkdir -p "$F"
+    python3 - "$F" "$N" "$FILES" <<'PY'
+import base64, json, os, sys
+d, n, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "ES256", "kid": "k1"}).encode())
+per = n // files
+for f in range(files):
+    with open(os.path.join(d, f"app-{f:04d}.log"), "w") as out:
+        for i in range(per):
+            k = f * per + i
+            claims = {"iss": "kubernetes/serviceaccount",
+                      "kubernetes.io/serviceaccount/namespace": "ci",
+                      "kubernetes.io/serviceaccount/secret.name": f"builder-token-{k:07d}",
+                      "kubernetes.io/serviceaccount/service-account.name": "builder",
+                      "sub": "system:serviceaccount:ci:builder"}
+            sig = b64(k.to_bytes(8, "big") * 8)
+            out.write(f"2026-12-01T10:00:00Z DEBUG Authorization: Bearer {head}.{b64(json.dumps(claims).encode())}.{sig}\n")
+open(os.path.join(d, ".done"), "w").close()
 PY
 fi
 cargo build --release -q -p scanner-cli --manifest-path "$REPO/Cargo.toml"

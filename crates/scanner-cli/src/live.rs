@@ -84,7 +84,8 @@ pub fn verify(findings: &mut [Finding], settings: &Settings, quiet: bool) -> Res
             LiveStatus::Live => 0,
             LiveStatus::Rejected => 1,
             LiveStatus::Unreachable => 2,
-            LiveStatus::Skipped => 3,
+            // A status added later counts as not asked.
+            _ => 3,
         }] += 1;
         f.severity = severity_after_live(f.severity, &check);
         f.live = Some(check);

@@ -15,6 +15,10 @@ use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 use crate::args::{ColorArg, CommonArgs, FormatArg};
 use crate::interrupt;
 
+/// Environment variable whose value keys fingerprints (HMAC), so reports and baselines give
+/// nothing to anyone without it.
+pub const FINGERPRINT_KEY_VAR: &str = "LEAKSCAN_FINGERPRINT_KEY";
+
 /// Builds the scanner the common options and the configuration file describe.
 pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scanner> {
     let mut b = Scanner::builder();
@@ -23,6 +27,13 @@ pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scan
     }
     if let Some(config) = config {
         b = b.config(config);
+    }
+    if let Some(key) = std::env::var_os(FINGERPRINT_KEY_VAR) {
+        let key = key.into_encoded_bytes();
+        if key.len() < 16 {
+            anyhow::bail!("{FINGERPRINT_KEY_VAR} must be at least 16 bytes (use a random value)");
+        }
+        b = b.fingerprint_key(&key);
     }
     if !common.jwks.is_empty() || !common.public_key.is_empty() {
         b = b.keys(crate::keys::load(common)?);

@@ -43,6 +43,7 @@ pub struct Baseline {
 
 /// Why a baseline file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaselineError {
     /// Reading failed.
     #[error("reading the baseline: {0}")]
@@ -120,6 +121,7 @@ impl Baseline {
     /// Whether `finding` was accepted.
     pub fn contains(&self, finding: &Finding) -> bool {
         self.fingerprints.contains(&finding.fingerprint)
+            || self.fingerprints.contains(&finding.legacy_fingerprint())
     }
 
     /// Number of accepted fingerprints.

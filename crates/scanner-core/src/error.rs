@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in `scanner_core`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading an input failed.
     #[error("reading {path}: {source}")]

@@ -151,6 +151,7 @@ pub struct GitInfo {
 /// Outcome of checking a JWT's signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SignatureStatus {
     /// No key was available to check it.
     #[default]
@@ -164,6 +165,7 @@ pub enum SignatureStatus {
 /// Which kind of token a JWT is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TokenKind {
     /// Secret-based service-account token: never expires.
     LegacyServiceAccount,
@@ -176,6 +178,7 @@ pub enum TokenKind {
 
 /// What a JWT says about itself: whom it authenticates, where, and until when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct TokenInfo {
     /// Legacy, bound or other.
     pub kind: TokenKind,
@@ -239,8 +242,13 @@ pub struct Finding {
     pub byte_offset: u64,
     /// The credential (serialises redacted).
     pub secret: Secret,
-    /// Stable id: hash of rule id, secret and path.
+    /// Stable id of rule id, secret and path that does not confirm a guessed secret (see
+    /// `fingerprint.rs`: keyed, or Argon2id for guessable secrets).
     pub fingerprint: String,
+    /// The secret's digest the fingerprint is made of (kept so a new path can be
+    /// fingerprinted without the key or the slow hash again).
+    #[serde(skip)]
+    pub(crate) secret_digest: [u8; 32],
     /// Decoding steps that revealed it, outermost first; empty when found as is.
     pub decoded_from: Vec<String>,
     /// Commit provenance for history scans.
@@ -265,6 +273,7 @@ pub struct Finding {
 
 /// Another place in history where the same content was introduced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GitLocation {
     /// Path at that commit.
     pub path: String,
@@ -273,20 +282,15 @@ pub struct GitLocation {
 }
 
 impl Finding {
-    /// Recomputes [`Finding::fingerprint`] from rule id, secret and path.
+    /// Recomputes [`Finding::fingerprint`] after its rule id or path changed.
     pub fn refresh_fingerprint(&mut self) {
-        self.fingerprint = fingerprint(&self.rule_id, self.secret.expose(), &self.path);
+        self.fingerprint =
+            crate::fingerprint::fingerprint(&self.secret_digest, &self.rule_id, &self.path);
     }
-}
 
-/// Stable fingerprint: the first 128 bits of SHA-256 over rule id, secret and path.
-pub fn fingerprint(rule_id: &str, secret: &str, path: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [rule_id, secret, path] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
+    /// The fingerprint leakscan 0.1 gave this finding (unkeyed SHA-256), for baselines
+    /// written by it.
+    pub fn legacy_fingerprint(&self) -> String {
+        crate::fingerprint::legacy_v1(&self.rule_id, self.secret.expose(), &self.path)
     }
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

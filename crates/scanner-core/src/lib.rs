@@ -32,6 +32,7 @@ pub mod config;
 pub mod decode;
 mod error;
 mod finding;
+mod fingerprint;
 mod location;
 mod origin;
 mod prefilter;
@@ -46,9 +47,9 @@ pub mod verify;
 
 pub use error::{Error, Result};
 pub use finding::{
-    fingerprint, Finding, GitInfo, GitLocation, Secret, Severity, SignatureStatus, TokenInfo,
-    TokenKind,
+    Finding, GitInfo, GitLocation, Secret, Severity, SignatureStatus, TokenInfo, TokenKind,
 };
+pub use fingerprint::guessable;
 pub use origin::Origin;
 pub use problem::{Class, Problem};
 pub use scanner::{Scanner, ScannerBuilder, CHUNK_OVERLAP};

@@ -14,7 +14,8 @@ use crate::analyse;
 use crate::config::Config;
 use crate::decode::run::{decode_encoded_run, decode_run, enclosing_json_string, shift, MAX_RUN};
 use crate::decode::{self, Decoded, Step};
-use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
+use crate::finding::{Finding, Secret, TokenInfo};
+use crate::fingerprint::{self, Fingerprinter};
 use crate::location::LineIndex;
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
@@ -72,9 +73,18 @@ pub struct ScannerBuilder {
     chunk_size: Option<usize>,
     config: Option<Arc<Config>>,
     keys: Option<Arc<KeySet>>,
+    fingerprint_key: Option<fingerprint::Key>,
 }
 
 impl ScannerBuilder {
+    /// Keys fingerprints with `key` (HMAC): reports and baselines then give nothing to
+    /// anyone without it. Keep it with the project's secrets (CI variable); the same key
+    /// gives the same fingerprints on every machine.
+    pub fn fingerprint_key(mut self, key: &[u8]) -> Self {
+        self.fingerprint_key = Some(fingerprint::Key(key.to_vec()));
+        self
+    }
+
     /// Fixes "now" (Unix seconds) for expiry checks, for reproducible runs.
     pub fn now(mut self, unix_secs: i64) -> Self {
         self.now = Some(unix_secs);
@@ -124,6 +134,7 @@ impl ScannerBuilder {
             suppressed: AtomicU64::new(0),
             config: self.config,
             keys: self.keys,
+            fingerprints: Fingerprinter::new(self.fingerprint_key.as_ref().map(|k| &k.0[..])),
         })
     }
 }
@@ -138,6 +149,7 @@ pub struct Scanner {
     /// Custom rules and the allowlist / override policy (see `config`).
     config: Option<Arc<Config>>,
     keys: Option<Arc<KeySet>>,
+    fingerprints: Fingerprinter,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -383,8 +395,10 @@ impl Scanner {
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
+            let secret_digest = self.fingerprints.secret_digest(&r.secret);
             sink.finding(Finding {
-                fingerprint: fingerprint(&r.rule_id, &r.secret, &origin.path),
+                fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
+                secret_digest,
                 rule_id: r.rule_id.into_owned(),
                 severity,
                 description,

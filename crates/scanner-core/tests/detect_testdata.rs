@@ -220,6 +220,10 @@ fn fingerprints_are_stable_and_path_sensitive() {
     let b = scan("shell/bash_history");
     assert_eq!(a[0].fingerprint, b[0].fingerprint);
     assert_eq!(a[0].fingerprint.len(), 32);
-    let other = scanner_core::fingerprint(&a[0].rule_id, a[0].secret.expose(), "elsewhere");
-    assert_ne!(a[0].fingerprint, other);
+    let mut moved = a[0].clone();
+    moved.path = "elsewhere".into();
+    moved.refresh_fingerprint();
+    assert_ne!(a[0].fingerprint, moved.fingerprint);
+    // Not the unkeyed SHA-256 of leakscan 0.1, which a guess could confirm.
+    assert_ne!(a[0].fingerprint, a[0].legacy_fingerprint());
 }

@@ -36,6 +36,7 @@ pub const FILE_NAME: &str = "leakscan.toml";
 
 /// Which format a configuration file was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigFormat {
     /// leakscan.toml (strict: unknown keys are errors).
     Leakscan,
@@ -45,6 +46,7 @@ pub enum ConfigFormat {
 
 /// A rule of an imported file that was not loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SkippedRule {
     /// The rule's id (or the allowlist's place in the file).
     pub id: String,
@@ -54,6 +56,7 @@ pub struct SkippedRule {
 
 /// A custom rule as `leakscan rules --config` lists it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RuleSummary {
     /// Rule id.
     pub id: String,

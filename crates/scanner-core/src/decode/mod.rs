@@ -14,6 +14,7 @@ pub use escape::{unescape_json, unescape_percent};
 
 /// Decoded bytes plus, per decoded byte, the offset in the input it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decoded {
     /// The decoded bytes.
     pub bytes: Vec<u8>,
@@ -33,6 +34,7 @@ impl Decoded {
 
 /// Name of a decoding step as recorded in a finding's `decoded_from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
     /// base64, standard or url-safe alphabet.
     Base64,

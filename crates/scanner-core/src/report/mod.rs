@@ -22,6 +22,7 @@ use crate::finding::Finding;
 
 /// Output formats the CLI offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// Grouped, human-readable text.
     Text,

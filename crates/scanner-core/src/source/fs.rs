@@ -80,6 +80,7 @@ impl Default for ScanOptions {
 
 /// Counters of one scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ScanStats {
     /// Inputs scanned completely (files and archive members).
     pub files: u64,
@@ -97,6 +98,7 @@ pub struct ScanStats {
 
 /// What stops a file-tree scan before it starts; problems with single inputs are events.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An `exclude` glob does not parse.
     #[error("invalid exclude glob {glob:?}: {reason}")]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Answer of the API server about a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LiveStatus {
     /// The API server authenticated the token: it works right now.
     Live,
@@ -18,6 +19,7 @@ pub enum LiveStatus {
 
 /// The result of asking an API server about one token (`--verify-live`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LiveCheck {
     /// Live, rejected, unreachable or skipped.
     pub status: LiveStatus,

@@ -50,6 +50,7 @@ struct Key {
 
 /// Outcome of [`KeySet::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verification {
     /// `valid`, `invalid` (keys of its kind were tried, none verified) or `unverified`.
     pub status: SignatureStatus,

@@ -18,6 +18,7 @@ use crate::source::Events;
 
 /// Which commits a history scan looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Selection {
     /// Every commit reachable from any ref (branches, tags, remotes, stash, HEAD).
     #[default]
@@ -42,6 +43,7 @@ pub struct HistoryOptions {
 
 /// What a history scan did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HistoryStats {
     /// Commits examined.
     pub commits: u64,

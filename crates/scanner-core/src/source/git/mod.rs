@@ -34,6 +34,7 @@ pub use staged::{scan_staged, StagedStats};
 
 /// What can stop a git scan before it starts; problems with single objects are events.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The path is not a git repository (or could not be opened).
     #[error("opening git repository {path}: {source}")]

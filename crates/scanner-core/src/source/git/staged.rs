@@ -18,6 +18,7 @@ use crate::source::Events;
 
 /// What a staged scan did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StagedStats {
     /// Index entries that differ from HEAD and were scanned.
     pub files: u64,
