@@ -309,3 +309,64 @@ fn a_blocked_commit_says_how_to_allow_and_the_recipe_works() {
     let out = leakscan_bounded(r.path(), &args, &[], LIMIT);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn twenty_thousand_findings_are_all_reported_sorted_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // One real signed token per file, repeated on every line (each line is its own finding).
+    for f in 0..20 {
+        let tok = common::legacy_token("ci", "builder", &format!("builder-token-{f:02}"));
+        let mut log = String::new();
+        for i in 0..1000 {
+            log.push_str(&format!(
+                "10:00:{:02} DEBUG req {i} Authorization: Bearer {tok}\n",
+                i % 60
+            ));
+        }
+        std::fs::write(dir.path().join(format!("app-{f:02}.log")), log).unwrap();
+    }
+    let run = |format: &str| {
+        let args = ["scan", "--no-progress", "-q", "-f", format, "."];
+        let out = leakscan_bounded(dir.path(), &args, &[], Duration::from_secs(300));
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        out.stdout
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&run("json")).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 20_000);
+    assert_eq!(doc["stats"]["findings"], 20_000);
+    let keys: Vec<(String, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "report order: path, then line");
+    assert_eq!(keys[0], ("app-00.log".into(), 1));
+    assert_eq!(keys[19_999], ("app-19.log".into(), 1000));
+    assert!(findings
+        .iter()
+        .all(|f| f["rule_id"] == "k8s-sa-token-legacy"));
+
+    let sarif: serde_json::Value = serde_json::from_slice(&run("sarif")).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 20_000);
+    assert!(results.iter().all(|r| r["ruleIndex"] == 0));
+    let text = String::from_utf8(run("text")).unwrap();
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("k8s-sa-token-legacy"))
+            .count(),
+        20_000
+    );
+    assert!(
+        text.contains("20000 findings: 20000 critical"),
+        "{}",
+        &text[text.len() - 200..]
+    );
+}
