@@ -268,6 +268,80 @@ mod tests {
         assert_eq!(entry_header(&[0xff; 16]), None);
     }
 
+    /// `git` in `dir` with no user or system configuration.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_OBJECT_DIRECTORY")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn whole_packed_and_loose_blobs_stream_exactly_deltas_are_left_to_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        let v1: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+        let v2 = format!("{v1}one more line\n");
+        std::fs::write(d.join("a.txt"), &v1).unwrap();
+        let id1 = Oid::from_str(&git(d, &["hash-object", "-w", "a.txt"])).unwrap();
+        std::fs::write(d.join("a.txt"), &v2).unwrap();
+        let id2 = Oid::from_str(&git(d, &["hash-object", "-w", "a.txt"])).unwrap();
+
+        let loose = d
+            .join(".git/objects")
+            .join(&id1.to_string()[..2])
+            .join(&id1.to_string()[2..]);
+        let mut out = Vec::new();
+        open_loose(&loose).unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, v1.as_bytes());
+
+        // Pack both: one is stored whole, the other as a delta against it.
+        git(d, &["add", "a.txt"]);
+        git(
+            d,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-qm",
+                "v2",
+            ],
+        );
+        git(d, &["update-ref", "refs/keep", &id1.to_string()]);
+        git(d, &["gc", "-q"]);
+        let packs = Packs::new(&d.join(".git"));
+        let (mut whole, mut deltas) = (0, 0);
+        for (id, text) in [(id1, &v1), (id2, &v2)] {
+            match packs.open_blob(id) {
+                Some(mut r) => {
+                    let mut out = Vec::new();
+                    r.read_to_end(&mut out).unwrap();
+                    assert_eq!(out, text.as_bytes());
+                    whole += 1;
+                }
+                None => deltas += 1,
+            }
+        }
+        assert_eq!((whole, deltas), (1, 1));
+        assert!(packs
+            .open_blob(Oid::from_str(&"ab".repeat(20)).unwrap())
+            .is_none());
+    }
+
     #[test]
     fn exact_refuses_short_data() {
         let mut out = Vec::new();
