@@ -96,7 +96,7 @@ fn is_tar_header(h: &[u8]) -> bool {
 /// Whether what follows a UTF-16 BOM is UTF-16. A BOM is two bytes anyone can put in front
 /// of a file (`FF FE` + ASCII would hide every token in it if it were believed): UTF-16 of
 /// Latin-script text has a zero high byte in most units, and UTF-16 of other scripts (no
-/// zero bytes) is not mostly printable ASCII bytes. ASCII or UTF-8 text is neither.
+/// zero bytes) is neither valid UTF-8 nor mostly printable ASCII bytes.
 fn looks_utf16(enc: &'static Encoding, body: &[u8]) -> bool {
     let units = body.len() / 2;
     if units == 0 {
@@ -106,6 +106,11 @@ fn looks_utf16(enc: &'static Encoding, body: &[u8]) -> bool {
     let zero_high = body.chunks_exact(2).filter(|u| u[high] == 0).count();
     if zero_high * 4 >= units {
         return true;
+    }
+    // UTF-8 text (an error only in a character cut off at the end of the window): UTF-16
+    // of other scripts is practically never valid UTF-8.
+    if std::str::from_utf8(body).map_or_else(|e| e.error_len().is_none(), |_| true) {
+        return false;
     }
     let printable = body
         .iter()
