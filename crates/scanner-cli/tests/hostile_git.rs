@@ -468,3 +468,39 @@ fn submodule_does_not_crash_the_scan() {
     let (_, staged, err) = scan(&r, &["--staged"]);
     assert!(staged["findings"].is_array(), "{err}");
 }
+
+#[test]
+fn corrupt_pack_at_a_branch_tip_is_reported_and_other_branches_scanned() {
+    let r = Repo::new();
+    r.write("README.md", "# demo\n");
+    r.commit("initial");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("side/kube.env", &format!("KUBE_TOKEN={}\n", tok("side")));
+    r.commit("side work");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("main/notes.txt", "release notes\n");
+    let tip = r.commit("main work");
+    // No deltas: the side commit must not depend on the damaged one.
+    r.git(&["-c", "pack.window=0", "gc", "-q"]);
+    let entry = pack_entry(&r, &tip);
+    damage(&r, entry);
+    let (code, report, err) = scan_dir(r.path(), &[], LIMIT);
+    assert_eq!(code, 1, "{err} {report}");
+    assert_eq!(paths(&report), vec![("side/kube.env".into(), 1, 12)]);
+    let rep = reported(&report);
+    assert!(
+        rep.contains(&("refs/heads/main".into(), "corrupt-object".into())),
+        "{rep:?}"
+    );
+    // Damaged is not empty: the repository has commits, one of them unreadable.
+    assert!(rep.iter().all(|(_, k)| k != "empty-repository"), "{rep:?}");
+
+    // Every ref damaged: reported as such, still not "empty".
+    r.git(&["branch", "-q", "-D", "side"]);
+    let (_, report, _) = scan_dir(r.path(), &[], LIMIT);
+    let rep = reported(&report);
+    assert!(
+        !rep.is_empty() && rep.iter().all(|(_, k)| k == "corrupt-object"),
+        "{rep:?}"
+    );
+}

@@ -212,9 +212,13 @@ pub(crate) fn list_commits(
     };
     let ids = match sel {
         Selection::AllRefs => {
-            let tips = all_tips(objs, events);
+            let (tips, damaged) = all_tips(objs, events);
             if tips.is_empty() {
-                events.error(".", "empty-repository", "no commits reachable from any ref");
+                // Refs whose commits cannot be read were reported one by one; only a
+                // repository with no commit at all is empty.
+                if damaged == 0 {
+                    events.error(".", "empty-repository", "no commits reachable from any ref");
+                }
                 return Ok(Vec::new());
             }
             graph.reachable(&tips)
@@ -328,17 +332,22 @@ fn resolve(objs: Objects<'_>, spec: &str) -> std::result::Result<Oid, git2::Erro
     Ok(id)
 }
 
-/// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at.
-fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
+/// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at,
+/// and how many refs name a commit that could not be read (each reported).
+fn all_tips(objs: Objects<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
     let mut tips = Vec::new();
     let mut seen = HashSet::new();
+    let mut damaged = 0;
     let mut add = |name: &str, target: Option<Oid>| {
         let Some(id) = target else { return };
         match objs.peel_to_commit(id) {
             Ok(Some(c)) if seen.insert(c) => tips.push(c),
             // Tags of trees or blobs carry no history; nothing to attribute.
             Ok(_) => {}
-            Err(e) => events.error(name, super::error_kind(&e), e.message()),
+            Err(e) => {
+                damaged += 1;
+                events.error(name, super::error_kind(&e), e.message());
+            }
         }
     };
     if let Ok(refs) = objs.repo.references() {
@@ -350,7 +359,7 @@ fn all_tips(objs: Objects<'_>, events: &dyn Events) -> Vec<Oid> {
     if let Ok(head) = objs.repo.head() {
         add("HEAD", head.target());
     }
-    tips
+    (tips, damaged)
 }
 
 /// What `id` introduced: every (path, blob) in its tree that no parent has at that path.
