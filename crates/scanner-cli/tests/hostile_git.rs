@@ -304,6 +304,16 @@ fn big_blobs_are_streamed_loose_packed_and_deltified_with_true_lines() {
     want.insert(2, ("logs/a.log".to_owned(), lines as u64 + 2, 12));
     assert_eq!(paths(&report), want);
     assert_eq!(reported(&report), vec![]);
+
+    // Staged: a big new blob in the index, streamed too.
+    r.write("logs/b.log", &big_text(lines, "staged"));
+    r.git(&["add", "logs/b.log"]);
+    let (code, report, err) = scan(&r, &["--staged"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        paths(&report),
+        vec![("logs/b.log".into(), lines as u64 + 1, 12)]
+    );
 }
 
 /// The `.idx` of the repository's one pack (after `git gc`).
