@@ -106,6 +106,9 @@ pub struct GitArgs {
     /// Only commits reachable from this ref (repeatable); default: every ref.
     #[arg(long, value_name = "REF")]
     pub branch: Vec<String>,
+    /// Skip blobs larger than this many bytes, reported as too-large (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "10G", value_parser = parse_size)]
+    pub max_file_size: u64,
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -24,6 +24,7 @@ pub fn create(args: BaselineCreateArgs) -> Result<u8> {
         since_commit: None,
         staged: false,
         branch: Vec::new(),
+        max_file_size: args.scan.max_file_size,
         common: args.scan.common,
     };
     cmd_git::run_with(git, reporter)

@@ -41,10 +41,14 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
     let repo = args.repo.display().to_string();
     let mut stats = RunStats::default();
     if args.staged {
-        let s = git::scan_staged(&args.repo, &scanner, &events)
+        let opts = git::StagedOptions {
+            max_blob_size: Some(args.max_file_size),
+        };
+        let s = git::scan_staged_with(&args.repo, &scanner, &opts, &events)
             .with_context(|| format!("scanning the staged changes of {repo}"))?;
         stats.files = s.files;
         stats.bytes = s.bytes;
+        stats.skipped = s.skipped;
     } else {
         let selection = match (&args.range, &args.since_commit) {
             (Some(r), _) => Selection::Range(r.clone()),
@@ -55,7 +59,7 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
         let opts = HistoryOptions {
             selection,
             threads: args.common.threads.unwrap_or(0),
-            max_blob_size: None,
+            max_blob_size: Some(args.max_file_size),
         };
         let s = git::scan_history(&args.repo, &scanner, &opts, &events)
             .with_context(|| format!("scanning the history of {repo}"))?;

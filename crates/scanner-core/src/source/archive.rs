@@ -9,10 +9,10 @@
 //! `unsupported-compression`. Findings made before the problem are kept.
 
 use std::cell::Cell;
-use std::io::{self, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::rc::Rc;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
@@ -266,8 +266,114 @@ pub(crate) fn scan_zip<R: Read + Seek>(
     }
 }
 
+/// The members of a gzip stream one after another, as `gzip -dc` reads them. Zero padding
+/// after the last member is skipped; other data there that is not a gzip member ends the
+/// stream without failing it (what was decoded stays good) and is recorded in `trailing`.
+struct Members<R: Read> {
+    current: Option<GzDecoder<BufReader<Counting<R>>>>,
+    consumed: Rc<Cell<u64>>,
+    /// The name stored in the first member's header (read when that member ends).
+    first_name: Option<Vec<u8>>,
+    /// Where data that is not gzip starts after the last member (compressed offset).
+    trailing: Option<u64>,
+}
+
+/// What follows a gzip member.
+enum After {
+    End,
+    Member,
+    Garbage,
+}
+
+impl<R: Read> Members<R> {
+    fn new(reader: R, consumed: Rc<Cell<u64>>) -> Self {
+        let counting = Counting {
+            inner: reader,
+            count: Rc::clone(&consumed),
+        };
+        Members {
+            current: Some(GzDecoder::new(BufReader::new(counting))),
+            consumed,
+            first_name: None,
+            trailing: None,
+        }
+    }
+
+    /// The file name stored in the first member's header, if any.
+    fn stored_name(&self) -> Option<Vec<u8>> {
+        self.first_name.clone().or_else(|| {
+            let header = self.current.as_ref()?.header()?;
+            header.filename().map(<[u8]>::to_vec)
+        })
+    }
+
+    /// Offset in the compressed stream of the next unread byte of `input`.
+    fn offset(&self, input: &BufReader<Counting<R>>) -> u64 {
+        self.consumed.get() - input.buffer().len() as u64
+    }
+
+    /// Skips zero padding and tells what comes after a member.
+    fn after(input: &mut BufReader<Counting<R>>) -> io::Result<After> {
+        let mut padded = false;
+        loop {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(After::End);
+            }
+            let zeros = buf.iter().take_while(|&&b| b == 0).count();
+            if zeros == 0 {
+                return Ok(if padded {
+                    After::Garbage
+                } else {
+                    After::Member
+                });
+            }
+            padded = true;
+            input.consume(zeros);
+        }
+    }
+}
+
+impl<R: Read> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(decoder) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            if self.first_name.is_none() {
+                self.first_name = Some(self.stored_name().unwrap_or_default());
+            }
+            let Some(mut input) = self.current.take().map(GzDecoder::into_inner) else {
+                return Ok(0);
+            };
+            let at = self.offset(&input);
+            match Self::after(&mut input)? {
+                After::End => return Ok(0),
+                After::Garbage => {
+                    self.trailing = Some(self.offset(&input));
+                    return Ok(0);
+                }
+                After::Member => {
+                    let next = GzDecoder::new(input);
+                    if next.header().is_none() {
+                        // Not a gzip header: trailing data, which `gzip -dc` ignores too.
+                        self.trailing = Some(at);
+                        return Ok(0);
+                    }
+                    self.current = Some(next);
+                }
+            }
+        }
+    }
+}
+
 /// Scans a gzip stream: a tarball's members (`x.tgz!/member`) or the one compressed file
-/// (`x.log.gz!/x.log`). `depth` is the depth of what is inside.
+/// (`x.log.gz!/x.log`). `depth` is the depth of what is inside. Several members are read
+/// one after another; data after the last one is reported as `trailing-garbage`.
 pub(crate) fn scan_gzip(
     ctx: &Ctx<'_>,
     reader: &mut dyn Read,
@@ -276,40 +382,56 @@ pub(crate) fn scan_gzip(
     budget: &Budget,
 ) {
     let consumed = Rc::new(Cell::new(0u64));
-    let counting = Counting {
-        inner: reader,
-        count: Rc::clone(&consumed),
-    };
-    let mut decoder = MultiGzDecoder::new(counting);
+    let mut members = Members::new(reader, Rc::clone(&consumed));
     let mut head = Vec::new();
     // Read a first block to see what is inside (and to have the gzip header parsed).
     let first = {
         let mut limited = Limited::new(
-            &mut decoder,
+            &mut members,
             ctx,
             budget,
             Compressed::Counted(Rc::clone(&consumed)),
         );
         read_up_to(&mut limited, &mut head, 4096)
     };
-    let inner_name = gzip_member_name(&origin.path, decoder.header().and_then(|h| h.filename()));
-    if let Err(e) = first {
-        let member = origin.member(&inner_name);
-        return ctx.read_failed(&member, depth, Some(budget), &e);
+    let inner_name = gzip_member_name(&origin.path, members.stored_name().as_deref());
+    {
+        // A failed first block still has what decoded before the failure scanned.
+        let rest: Box<dyn Read + '_> = match first {
+            Ok(()) => Box::new(Limited::new(
+                &mut members,
+                ctx,
+                budget,
+                Compressed::Counted(Rc::clone(&consumed)),
+            )),
+            Err(e) => Box::new(Failed(Some(e))),
+        };
+        let mut body = io::Cursor::new(&head[..]).chain(rest);
+        if encoding::sniff(&head) == Kind::Tar {
+            // A tarball is one level: its members sit right under the .tar.gz.
+            scan_tar(ctx, &mut body, origin, depth, budget);
+        } else {
+            let member = origin.member(&inner_name);
+            ctx.scan_stream(&mut body, &member, depth, Some(budget));
+        }
     }
-    let limited = Limited::new(
-        &mut decoder,
-        ctx,
-        budget,
-        Compressed::Counted(Rc::clone(&consumed)),
-    );
-    let mut body = io::Cursor::new(&head[..]).chain(limited);
-    if encoding::sniff(&head) == Kind::Tar {
-        // A tarball is one level: its members sit right under the .tar.gz.
-        scan_tar(ctx, &mut body, origin, depth, budget);
-    } else {
-        let member = origin.member(&inner_name);
-        ctx.scan_stream(&mut body, &member, depth, Some(budget));
+    if let Some(at) = members.trailing {
+        let msg = format!(
+            "data at byte {at} after the last gzip member is not gzip; it was not scanned (gzip -dc ignores it too)"
+        );
+        ctx.report(&origin.path, Problem::TrailingGarbage, &msg);
+    }
+}
+
+/// A reader that fails once with the error it holds (a read error met ahead of time).
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
     }
 }
 

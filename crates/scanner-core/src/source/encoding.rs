@@ -45,7 +45,7 @@ pub(crate) fn sniff(head: &[u8]) -> Kind {
         return Kind::Tar;
     }
     if let Some((enc, bom)) = Encoding::for_bom(head) {
-        if enc == UTF_16LE || enc == UTF_16BE {
+        if (enc == UTF_16LE || enc == UTF_16BE) && looks_utf16(enc, &head[bom..]) {
             return Kind::Utf16(enc, bom);
         }
     }
@@ -91,6 +91,32 @@ fn is_tar_header(h: &[u8]) -> bool {
         .sum();
     // A block of zeros sums to 256 with spaces in the checksum field; require a name too.
     sum == stored && h[0] != 0 && (magic || sum > 256)
+}
+
+/// Whether what follows a UTF-16 BOM is UTF-16. A BOM is two bytes anyone can put in front
+/// of a file (`FF FE` + ASCII would hide every token in it if it were believed): UTF-16 of
+/// Latin-script text has a zero high byte in most units, and UTF-16 of other scripts (no
+/// zero bytes) is neither valid UTF-8 nor mostly printable ASCII bytes.
+fn looks_utf16(enc: &'static Encoding, body: &[u8]) -> bool {
+    let units = body.len() / 2;
+    if units == 0 {
+        return true;
+    }
+    let high = usize::from(enc == UTF_16LE);
+    let zero_high = body.chunks_exact(2).filter(|u| u[high] == 0).count();
+    if zero_high * 4 >= units {
+        return true;
+    }
+    // UTF-8 text (an error only in a character cut off at the end of the window): UTF-16
+    // of other scripts is practically never valid UTF-8.
+    if std::str::from_utf8(body).map_or_else(|e| e.error_len().is_none(), |_| true) {
+        return false;
+    }
+    let printable = body
+        .iter()
+        .filter(|&&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e))
+        .count();
+    printable * 10 < body.len() * 9
 }
 
 /// UTF-16 without a BOM (some Windows tools write it): ASCII-range text leaves every other
@@ -226,6 +252,44 @@ mod tests {
         assert_eq!(sniff(&le), Kind::Utf16(UTF_16LE, 0));
         let zeros = [0u8; 1024];
         assert_eq!(sniff(&zeros), Kind::Binary);
+    }
+
+    fn with_bom(bom: &[u8], text: &str, be: bool) -> Vec<u8> {
+        let mut out = bom.to_vec();
+        for u in text.encode_utf16() {
+            out.extend(if be { u.to_be_bytes() } else { u.to_le_bytes() });
+        }
+        out
+    }
+
+    #[test]
+    fn a_bom_must_be_confirmed_by_what_follows() {
+        let ascii = b"\xff\xfeusers:\n- name: ops\n  user:\n    token: 8d4f1c7a9e2b\n";
+        assert_eq!(sniff(ascii), Kind::Text);
+        assert_eq!(sniff(b"\xfe\xffapiVersion: v1\nkind: Config\n"), Kind::Text);
+        assert_eq!(sniff("\u{feff}kind: Config\n".as_bytes()), Kind::Text);
+        // UTF-8 after the bytes of a UTF-16 BOM is text too.
+        assert_eq!(sniff(b"\xff\xfegr\xc3\xbc\xc3\x9fe: ok\n"), Kind::Text);
+        // Real UTF-16: Latin text (zero high bytes) and CJK text (no zero byte at all).
+        let latin = "users:\r\n- name: ops\r\n";
+        assert_eq!(
+            sniff(&with_bom(b"\xff\xfe", latin, false)),
+            Kind::Utf16(UTF_16LE, 2)
+        );
+        assert_eq!(
+            sniff(&with_bom(b"\xfe\xff", latin, true)),
+            Kind::Utf16(UTF_16BE, 2)
+        );
+        let cjk = "設定ファイル運用担当者資格情報保存場所確認済".repeat(20);
+        assert_eq!(
+            sniff(&with_bom(b"\xff\xfe", &cjk, false)),
+            Kind::Utf16(UTF_16LE, 2)
+        );
+        assert_eq!(
+            sniff(&with_bom(b"\xfe\xff", &cjk, true)),
+            Kind::Utf16(UTF_16BE, 2)
+        );
+        assert_eq!(sniff(b"\xff\xfe"), Kind::Utf16(UTF_16LE, 2));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use git2::Oid;
 
-use super::objects::Objects;
+use super::objects::{io_error, Objects};
+use super::stream::STREAM_FROM;
 use super::{commit_info, HistoryOptions};
 use crate::finding::{Finding, GitLocation};
 use crate::origin::Origin;
@@ -27,7 +28,8 @@ pub(crate) struct BlobJob {
 }
 
 /// Reads and scans `job`'s blob; reports its findings, attributed, through `events`.
-/// Returns the bytes scanned, or `None` when the blob was skipped for size.
+/// Returns the bytes scanned, or `None` when the blob was skipped for size. Findings made
+/// before a read error are reported before the error is returned.
 pub(crate) fn scan_blob(
     objs: Objects<'_>,
     scanner: &Scanner,
@@ -40,21 +42,12 @@ pub(crate) fn scan_blob(
         return Ok(Some(0));
     };
     let commit_of = |i: &Intro| commits.get(i.commit as usize).copied();
-    if let Some(limit) = opts.max_blob_size {
-        let size = objs.size(job.blob)?;
-        if size as u64 > limit {
-            events.error(
-                &super::label(commit_of(first), &first.path),
-                Problem::TooLarge,
-                &format!("blob {} is {size} bytes (limit {limit})", job.blob),
-            );
-            return Ok(None);
-        }
-    }
-    let blob = objs.blob(job.blob)?;
-    let data = blob.content();
-    let origin = Origin::path(first.path.to_string());
-    let findings = scanner.scan_bytes(data, &origin);
+    let label = || super::label(commit_of(first), &first.path);
+    let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
+        return Ok(None);
+    };
+    let mut findings = Vec::new();
+    let read = scan_object(objs, scanner, job.blob, size, &first.path, &mut findings);
     if !findings.is_empty() {
         let infos: Vec<_> = job
             .intros
@@ -69,8 +62,56 @@ pub(crate) fn scan_blob(
             events.finding(f);
         }
     }
-    events.scanned(&first.path, data.len() as u64);
-    Ok(Some(data.len() as u64))
+    let n = read?;
+    events.scanned(&first.path, n);
+    Ok(Some(n))
+}
+
+/// The size of blob `id`, or `None` (reported as `too-large` under `label()`) when it is
+/// above `limit`.
+pub(crate) fn sized(
+    objs: Objects<'_>,
+    id: Oid,
+    limit: Option<u64>,
+    label: &dyn Fn() -> String,
+    events: &dyn Events,
+) -> Result<Option<u64>, git2::Error> {
+    let size = objs.blob_size(id)?;
+    match limit {
+        Some(limit) if size > limit => {
+            events.error(
+                &label(),
+                Problem::TooLarge,
+                &format!("blob {id} is {size} bytes (limit {limit}), not scanned"),
+            );
+            Ok(None)
+        }
+        _ => Ok(Some(size)),
+    }
+}
+
+/// Scans blob `id` (`size` bytes) as `path` into `out`: held whole when small, streamed
+/// when big, so memory stays bounded whatever its size. Returns the bytes scanned; on a
+/// read error, what was found before it is in `out`.
+pub(crate) fn scan_object(
+    objs: Objects<'_>,
+    scanner: &Scanner,
+    id: Oid,
+    size: u64,
+    path: &str,
+    out: &mut Vec<Finding>,
+) -> Result<u64, git2::Error> {
+    let origin = Origin::path(path);
+    if size >= STREAM_FROM {
+        if let Some(reader) = objs.blob_stream(id)? {
+            return scanner
+                .scan_reader(reader, &origin, out)
+                .map_err(|e| io_error(id, &e));
+        }
+    }
+    let blob = objs.blob(id)?;
+    scanner.scan_bytes_with(blob.content(), &origin, out);
+    Ok(blob.content().len() as u64)
 }
 
 /// Earliest introduction as the finding's own path and commit, the rest in `also_in`.
@@ -87,9 +128,4 @@ fn attribute(f: &mut Finding, job: &BlobJob, infos: &[crate::finding::GitInfo]) 
         })
         .collect();
     f.refresh_fingerprint();
-}
-
-/// Scans one in-memory blob at `path` and returns its findings, unattributed.
-pub(crate) fn scan_plain(scanner: &Scanner, data: &[u8], path: &str) -> Vec<Finding> {
-    scanner.scan_bytes(data, &Origin::path(path))
 }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::fanout::{scan_blob, BlobJob, Intro};
 use super::objects::{LooseObjects, Objects};
+use super::stream::Packs;
 use super::walk::{introduced, list_commits};
 use super::{open, Error, RepoPool, Result};
 use crate::problem::Problem;
@@ -79,9 +80,11 @@ pub fn scan_history(
         );
     }
     let loose = LooseObjects::list(repo.path());
+    let packs = Packs::new(repo.path());
     let objs = Objects {
         repo: &repo,
         loose: &loose,
+        packs: &packs,
     };
     let commits = list_commits(objs, &opts.selection, events)?;
     let pool = rayon::ThreadPoolBuilder::new()

@@ -18,6 +18,7 @@ mod fanout;
 mod history;
 mod objects;
 mod staged;
+mod stream;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -28,9 +29,10 @@ use git2::{Oid, Repository, RepositoryOpenFlags};
 use crate::finding::GitInfo;
 use crate::problem::Problem;
 use objects::{LooseObjects, Objects};
+use stream::Packs;
 
 pub use history::{scan_history, HistoryOptions, HistoryStats, Selection};
-pub use staged::{scan_staged, StagedStats};
+pub use staged::{scan_staged, scan_staged_with, StagedOptions, StagedStats};
 
 /// What can stop a git scan before it starts; problems with single objects are events.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +134,7 @@ pub(crate) struct RepoPool {
     git_dir: PathBuf,
     slots: Vec<Mutex<Option<Repository>>>,
     loose: LooseObjects,
+    packs: Packs,
 }
 
 impl RepoPool {
@@ -141,6 +144,7 @@ impl RepoPool {
             git_dir: git_dir.to_path_buf(),
             slots: (0..threads.max(1)).map(|_| Mutex::new(None)).collect(),
             loose,
+            packs: Packs::new(git_dir),
         }
     }
 
@@ -165,6 +169,7 @@ impl RepoPool {
             Some(repo) => Ok(f(Objects {
                 repo,
                 loose: &self.loose,
+                packs: &self.packs,
             })),
             None => Err(git2::Error::from_str("repository handle unavailable")),
         }

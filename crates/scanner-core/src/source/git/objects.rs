@@ -19,6 +19,8 @@ use std::sync::Mutex;
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{Blob, Commit, ErrorClass, ErrorCode, ObjectType, Oid, Repository, Tree};
 
+use super::stream::{open_loose, Packs};
+
 /// How many alternates deep `objects/info/alternates` is followed (git's own limit is 5).
 const MAX_ALTERNATE_DEPTH: usize = 5;
 
@@ -86,6 +88,11 @@ impl LooseObjects {
                 format!("loose object {id} is corrupt ({reason}); not read"),
             )),
         }
+    }
+
+    /// The file of loose object `id`, if it is loose.
+    pub(crate) fn path(&self, id: Oid) -> Option<&Path> {
+        self.files.get(&id).map(PathBuf::as_path)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Oid, Option<String>>> {
@@ -198,11 +205,21 @@ fn parse_header(h: &[u8]) -> Result<u64, String> {
     size.parse().map_err(|_| "bad object size".to_string())
 }
 
+/// A read error of object `id` as the error libgit2 would give for a corrupt object.
+pub(crate) fn io_error(id: Oid, e: &std::io::Error) -> git2::Error {
+    git2::Error::new(
+        ErrorCode::GenericError,
+        ErrorClass::Odb,
+        format!("object {id} is corrupt: {e}"),
+    )
+}
+
 /// Guarded object reads on one repository handle.
 #[derive(Clone, Copy)]
 pub(crate) struct Objects<'r> {
     pub repo: &'r Repository,
     pub loose: &'r LooseObjects,
+    pub packs: &'r Packs,
 }
 
 impl<'r> Objects<'r> {
@@ -224,10 +241,33 @@ impl<'r> Objects<'r> {
         self.repo.find_blob(id)
     }
 
-    /// The size of object `id` without reading its content.
-    pub(crate) fn size(&self, id: Oid) -> Result<usize, git2::Error> {
-        self.loose.check(id)?;
-        Ok(self.repo.odb()?.read_header(id)?.0)
+    /// A stream of blob `id`'s content, when it can be read without holding it whole (a
+    /// loose blob, or one stored whole in a pack); `Ok(None)` otherwise.
+    pub(crate) fn blob_stream(&self, id: Oid) -> Result<Option<Box<dyn Read + 'r>>, git2::Error> {
+        // A loose blob is inflated by leakscan's own reader, which stops at the size its
+        // header states and fails on a short stream, so it needs no check beforehand.
+        if let Some(path) = self.loose.path(id) {
+            return match open_loose(path) {
+                Ok(r) => Ok(Some(Box::new(r))),
+                Err(e) => Err(io_error(id, &e)),
+            };
+        }
+        Ok(self
+            .packs
+            .open_blob(id)
+            .map(|r| Box::new(r) as Box<dyn Read + 'r>))
+    }
+
+    /// The size of blob `id` without reading its content. A loose blob's header is read by
+    /// leakscan's own inflater (safe on a damaged file, and no full check of a big blob
+    /// that is about to be streamed and checked as it is read).
+    pub(crate) fn blob_size(&self, id: Oid) -> Result<u64, git2::Error> {
+        if let Some(path) = self.loose.path(id) {
+            return open_loose(path)
+                .map(|r| r.len())
+                .map_err(|e| io_error(id, &e));
+        }
+        Ok(self.repo.odb()?.read_header(id)?.0 as u64)
     }
 
     /// The tree of commit `id`.

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{Index, ObjectType, Oid, Repository, Tree};
 
-use super::fanout::scan_plain;
+use super::fanout::{scan_object, sized};
 use super::objects::{LooseObjects, Objects};
+use super::stream::Packs;
 use super::{open, Error, Result};
 use crate::scanner::Scanner;
 use crate::source::Events;
@@ -26,6 +27,24 @@ pub struct StagedStats {
     pub bytes: u64,
     /// Findings dropped because HEAD already had them.
     pub already_in_head: u64,
+    /// Staged blobs skipped for size (reported as `too-large`).
+    pub skipped: u64,
+}
+
+/// How to run a staged scan.
+#[derive(Debug, Clone, Default)]
+pub struct StagedOptions {
+    /// Blobs larger than this are skipped with a `too-large` warning (`None`: no limit).
+    pub max_blob_size: Option<u64>,
+}
+
+/// [`scan_staged_with`] with default options (no size limit).
+pub fn scan_staged(
+    repo_path: &Path,
+    scanner: &Scanner,
+    events: &dyn Events,
+) -> Result<StagedStats> {
+    scan_staged_with(repo_path, scanner, &StagedOptions::default(), events)
 }
 
 /// Scans the staged content of the repository at or above `repo_path`: every index entry
@@ -33,16 +52,19 @@ pub struct StagedStats {
 /// those of the staged file. The index is the one `git commit` is about to record:
 /// `GIT_INDEX_FILE` when git sets it (`git commit -a`, `git commit PATH` stage into a
 /// temporary index and run the hooks with it), else the repository's own.
-pub fn scan_staged(
+pub fn scan_staged_with(
     repo_path: &Path,
     scanner: &Scanner,
+    opts: &StagedOptions,
     events: &dyn Events,
 ) -> Result<StagedStats> {
     let repo = open(repo_path)?;
     let loose = LooseObjects::list(repo.path());
+    let packs = Packs::new(repo.path());
     let objs = Objects {
         repo: &repo,
         loose: &loose,
+        packs: &packs,
     };
     let index = staged_index(&repo)?;
     let head = head_tree(objs, events);
@@ -61,31 +83,35 @@ pub fn scan_staged(
         if head_id == Some(entry.id) {
             continue;
         }
-        let blob = match objs.blob(entry.id) {
-            Ok(b) => b,
+        let unreadable = |e: &git2::Error| {
+            events.error(
+                &path,
+                super::error_kind(e),
+                &format!("staged blob {}: {}", entry.id, e.message()),
+            );
+        };
+        let size = match sized(objs, entry.id, opts.max_blob_size, &|| path.clone(), events) {
+            Ok(Some(size)) => size,
+            Ok(None) => {
+                stats.skipped += 1;
+                continue;
+            }
             Err(e) => {
-                events.error(
-                    &path,
-                    super::error_kind(&e),
-                    &format!("staged blob {}: {}", entry.id, e.message()),
-                );
+                unreadable(&e);
                 continue;
             }
         };
-        let data = blob.content();
-        stats.files += 1;
-        stats.bytes += data.len() as u64;
-        let findings = scan_plain(scanner, data, &path);
+        let mut findings = Vec::new();
+        let read = scan_object(objs, scanner, entry.id, size, &path, &mut findings);
         if !findings.is_empty() {
             let known = match (head_id, head.as_ref()) {
-                (Some(old), _) => secrets_in(objs, scanner, old, &path),
+                (Some(old), _) => secrets_in(objs, scanner, old, &path, opts),
                 // A new path: a pure rename or copy of a blob HEAD already has adds nothing.
                 (None, Some(h)) => {
                     let blobs = head_blobs.get_or_insert_with(|| all_blobs(objs, h));
                     if blobs.contains(&entry.id) {
                         stats.already_in_head += findings.len() as u64;
-                        events.scanned(&path, data.len() as u64);
-                        continue;
+                        findings.clear();
                     }
                     HashSet::new()
                 }
@@ -99,7 +125,14 @@ pub fn scan_staged(
                 }
             }
         }
-        events.scanned(&path, data.len() as u64);
+        match read {
+            Ok(n) => {
+                stats.files += 1;
+                stats.bytes += n;
+                events.scanned(&path, n);
+            }
+            Err(e) => unreadable(&e),
+        }
     }
     Ok(stats)
 }
@@ -174,19 +207,24 @@ fn blob_id(e: Option<git2::TreeEntry<'_>>) -> Option<Oid> {
 }
 
 /// (rule id, secret) pairs the scanner finds in HEAD's blob `id`.
+/// An unreadable or too large HEAD blob knows no secrets (every finding is then new).
 fn secrets_in(
     objs: Objects<'_>,
     scanner: &Scanner,
     id: Oid,
     path: &str,
+    opts: &StagedOptions,
 ) -> HashSet<(String, String)> {
-    match objs.blob(id) {
-        Ok(b) => scan_plain(scanner, b.content(), path)
-            .into_iter()
-            .map(|f| (f.rule_id, f.secret.expose().to_owned()))
-            .collect(),
-        Err(_) => HashSet::new(),
-    }
+    let size = match objs.blob_size(id) {
+        Ok(s) if opts.max_blob_size.is_none_or(|max| s <= max) => s,
+        _ => return HashSet::new(),
+    };
+    let mut found = Vec::new();
+    let _ = scan_object(objs, scanner, id, size, path, &mut found);
+    found
+        .into_iter()
+        .map(|f| (f.rule_id, f.secret.expose().to_owned()))
+        .collect()
 }
 
 /// Every blob id in `tree`; only needed when a new path has findings (rare).
