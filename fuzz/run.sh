@@ -77,7 +77,11 @@ for t in "${TARGETS[@]}"; do
     seed "$t"
     log=logs/$t.log
     # -timeout: a single input running longer than 10 s is reported as a hang (a crash).
-    cargo "${TC[@]}" fuzz run -O "$t" "corpus/$t" -- \
+    # git_objects: libgit2's per-thread error state and rayon's workers are still alive at
+    # exit, which LeakSanitizer reports as a leak of every run; leaks are not checked there.
+    extra=()
+    [ "$t" = git_objects ] && extra=(-detect_leaks=0)
+    cargo "${TC[@]}" fuzz run -O "$t" "corpus/$t" -- "${extra[@]}" \
         -max_total_time="$SECS" -timeout=10 -rss_limit_mb=4096 -jobs="$JOBS" -workers="$JOBS" \
         -print_final_stats=1 >"$log" 2>&1 || true
     execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
