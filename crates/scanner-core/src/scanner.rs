@@ -203,6 +203,8 @@ struct State<'a> {
     out: Vec<Raw>,
     /// The input's path, for custom rules limited to some paths.
     path: &'a str,
+    /// Kubeconfig documents already parsed for their `server`.
+    servers: kubeconfig_server::Servers,
 }
 
 impl Scanner {
@@ -343,6 +345,7 @@ impl Scanner {
             budget: DECODE_BUDGET,
             out: Vec::new(),
             path: &origin.path,
+            servers: Default::default(),
         };
         let top = Layer {
             data,
@@ -433,9 +436,17 @@ impl Scanner {
         };
         let mut steps = layer.steps.clone();
         steps.extend(c.steps);
-        // Bearer tokens remember the API server of the kubeconfig that holds them.
+        // Bearer tokens remember the API server of the kubeconfig that holds them. The
+        // input's own documents are parsed once per input; a decoded layer is read afresh.
         let api_server = (rules::is_kubernetes_bearer(&c.rule_id) || c.rule_id == rules::JWT)
-            .then(|| kubeconfig_server::server_for(layer.data, c.start, &c.secret))
+            .then(|| {
+                let mut fresh = kubeconfig_server::Servers::default();
+                let cache = match layer.parent {
+                    None => &mut state.servers,
+                    Some(_) => &mut fresh,
+                };
+                kubeconfig_server::server_for(cache, layer.data, c.start, &c.secret)
+            })
             .flatten();
         state.out.push(Raw {
             rule_id: c.rule_id,
