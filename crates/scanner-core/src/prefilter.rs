@@ -40,10 +40,16 @@ enum Key {
     Is(Trigger),
     /// A stem: the keyword is the stem plus one of these suffixes (none matching: no hit).
     Stem(&'static [(&'static str, Trigger)]),
-    /// Base64 of a phrase at some byte alignment: one of these `(keyword, offset of the stem
-    /// in it)` must surround the match.
-    Base64(&'static [(&'static str, usize)]),
+    /// Base64 at a quad boundary (phase 0): the match is the keyword.
+    Base64Start,
+    /// Base64 of a phrase at some byte alignment: one of these forms must surround the match.
+    Base64(&'static [Form]),
 }
+
+/// A base64 keyword inside larger base64 text: the keyword, how far into it the stem sits,
+/// and where the keyword starts in its group of four characters (its phase), which tells
+/// the decoder where groups begin when it cannot see the run's start.
+type Form = (&'static str, usize, u8);
 
 /// The stem `token` and what may follow it.
 const TOKEN: &[(&str, Trigger)] = &[
@@ -64,27 +70,37 @@ const DOCKER: &[(&str, Trigger)] = &[
 
 /// base64 of a JWT header (`{"alg"`, `{"typ"`, `{"kid"`) inside larger base64 text, at byte
 /// alignments 1 and 2: the stable characters of base64("eyJhbGci") etc.
-const JWT_B64_1: &[(&str, usize)] = &[("V5SmhiR2Np", 0), ("V5SjBlWEFp", 0), ("V5SnJhV1Fp", 0)];
-const JWT_B64_2: &[(&str, usize)] = &[("leUpoYkdja", 0), ("leUowZVhBa", 0), ("leUpyYVdRa", 0)];
+const JWT_B64_1: &[Form] = &[
+    ("V5SmhiR2Np", 0, 2),
+    ("V5SjBlWEFp", 0, 2),
+    ("V5SnJhV1Fp", 0, 2),
+];
+const JWT_B64_2: &[Form] = &[
+    ("leUpoYkdja", 0, 3),
+    ("leUowZVhBa", 0, 3),
+    ("leUpyYVdRa", 0, 3),
+];
 /// base64("-----BEGIN") at the three alignments, all around the stem `LS0t`.
-const PEM_B64: &[(&str, usize)] = &[
-    ("LS0tLS1CRUdJT", 0),
-    ("0tLS0tQkVHSU", 2),
-    ("tLS0tLUJFR0lO", 1),
+const PEM_B64: &[Form] = &[
+    ("LS0tLS1CRUdJT", 0, 0),
+    ("0tLS0tQkVHSU", 2, 2),
+    ("tLS0tLUJFR0lO", 1, 3),
 ];
 /// base64("apiVersion"): a whole manifest or kubeconfig stored base64-encoded.
-const API_B64_0: &[(&str, usize)] = &[("YXBpVmVyc2lvb", 0)];
-const API_B64_1: &[(&str, usize)] = &[("FwaVZlcnNpb2", 0)];
-const API_B64_2: &[(&str, usize)] = &[("hcGlWZXJzaW9u", 0)];
+const API_B64_0: &[Form] = &[("YXBpVmVyc2lvb", 0, 0)];
+const API_B64_1: &[Form] = &[("FwaVZlcnNpb2", 0, 2)];
+const API_B64_2: &[Form] = &[("hcGlWZXJzaW9u", 0, 3)];
 /// Percent-encoded `-----BEGIN`, either case of hex digit.
 const PCT_UPPER: &[(&str, Trigger)] = &[("%2D%2D%2DBEGIN", Trigger::PercentPem)];
 const PCT_LOWER: &[(&str, Trigger)] = &[("%2d%2d%2dBEGIN", Trigger::PercentPem)];
 
-/// Built-in keywords: 19 patterns, which keeps Teddy at full speed.
+/// Built-in keywords: 20 patterns, which keeps Teddy near full speed.
 const BUILTIN: &[(&str, Key)] = &[
     ("eyJ", Key::Is(Trigger::Jwt)),
     // base64 of a JWT as the whole value (a Secret's data.token): alignment 0.
-    ("ZXlK", Key::Is(Trigger::Base64)),
+    ("ZXlK", Key::Base64Start),
+    // base64 of that again (a Secret whose value was base64-encoded twice): base64("ZXlK").
+    ("WlhsS", Key::Base64Start),
     ("V5S", Key::Base64(JWT_B64_1)),
     ("leU", Key::Base64(JWT_B64_2)),
     ("LS0t", Key::Base64(PEM_B64)),
@@ -127,6 +143,8 @@ pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
     pub trigger: Trigger,
+    /// For base64 hits: where `start` sits in its group of four characters.
+    pub phase: u8,
 }
 
 impl Prefilter {
@@ -189,6 +207,13 @@ impl Prefilter {
                     start,
                     end,
                     trigger,
+                    phase: 0,
+                }),
+                Key::Base64Start => Some(Hit {
+                    start,
+                    end,
+                    trigger: Trigger::Base64,
+                    phase: 0,
                 }),
                 Key::Stem(suffixes) => suffixes
                     .iter()
@@ -197,13 +222,15 @@ impl Prefilter {
                         start,
                         end: end + s.len(),
                         trigger,
+                        phase: 0,
                     }),
-                Key::Base64(forms) => forms.iter().find_map(|&(form, back)| {
+                Key::Base64(forms) => forms.iter().find_map(|&(form, back, phase)| {
                     let at = start.checked_sub(back)?;
                     data[at..].starts_with(form.as_bytes()).then(|| Hit {
                         start: at,
                         end: at + form.len(),
                         trigger: Trigger::Base64,
+                        phase,
                     })
                 }),
             }
@@ -262,6 +289,42 @@ mod tests {
         assert_eq!(
             triggers(b"aV5SmhiR2NpOi V5Sxyz leUpyYVdRa"),
             vec![(1, 11, Trigger::Base64), (21, 31, Trigger::Base64)]
+        );
+    }
+
+    #[test]
+    fn base64_forms_know_their_phase() {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let pf = Prefilter::new(&[]).unwrap();
+        // Each phrase after 0, 1 and 2 bytes of prefix: every hit's phase is its offset in
+        // its group of four characters.
+        for phrase in [
+            "eyJhbGciOiJSUzI1NiJ9",
+            "eyJ0eXAiOiJKV1QifQ",
+            "eyJraWQiOiJrIn0",
+            "-----BEGIN RSA",
+            "apiVersion: v1",
+        ] {
+            for prefix in 0..3 {
+                let text = STANDARD.encode(format!("{}{phrase}", "\0".repeat(prefix)));
+                let hits: Vec<Hit> = pf.hits(text.as_bytes()).collect();
+                assert!(!hits.is_empty(), "{phrase} at {prefix}: {text}");
+                for h in hits {
+                    assert_eq!(h.trigger, Trigger::Base64, "{phrase} at {prefix}");
+                    assert_eq!(
+                        h.start % 4,
+                        h.phase as usize,
+                        "{phrase} at {prefix}: {text}"
+                    );
+                }
+            }
+        }
+        let twice = STANDARD.encode(STANDARD.encode("eyJhbGciOiJSUzI1NiJ9"));
+        let h: Vec<Hit> = pf.hits(twice.as_bytes()).collect();
+        assert_eq!(
+            (h[0].start, h[0].trigger, h[0].phase),
+            (0, Trigger::Base64, 0)
         );
     }
 

@@ -6,6 +6,10 @@ use crate::finding::Finding;
 pub trait Sink {
     /// Called once per finding, in input order within one blob.
     fn finding(&mut self, finding: Finding);
+
+    /// Part of the input was not scanned completely (`kind` is machine-readable, e.g.
+    /// `decode-budget`); the scan of the rest went on. Ignored unless a sink cares.
+    fn incomplete(&mut self, _kind: &str, _message: &str) {}
 }
 
 impl Sink for Vec<Finding> {
