@@ -8,7 +8,9 @@
 //! `{"kid"`) are searched as the stem and told apart here, by what follows (or, for base64
 //! text at other byte alignments, what precedes) the match.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{
+    packed, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span, StartKind,
+};
 
 /// What a keyword hit asks the scanner to look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +124,18 @@ const BUILTIN: &[(&str, Key)] = &[
 
 /// The compiled searchers and what each pattern triggers.
 pub(crate) struct Prefilter {
+    /// Teddy on its own: every match it reports is a keyword, so there is nothing to
+    /// confirm. On input dense with keyword look-alikes (`ZXlK` on every line) the general
+    /// searcher's confirmation of each match was half the scan time. `None` on CPUs
+    /// without the SIMD Teddy needs.
+    packed: Option<packed::Searcher>,
+    /// The general searcher, used where `packed` is unavailable.
     ac: AhoCorasick,
+    /// A full DFA without prefilter for stretches dense with matches: Teddy restarts its
+    /// block scan after every match, which on a match every few bytes (`ZXlK` or `eyJ` on
+    /// every line) cost more than the rest of the scan together, while the DFA's cost per
+    /// byte is flat. Both are leftmost-first, so switching between matches changes nothing.
+    dense: AhoCorasick,
     keys: Vec<Key>,
     /// Custom rules' keywords, only when a configuration has any.
     custom: Option<CustomKeywords>,
@@ -156,6 +169,17 @@ impl Prefilter {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)?;
+        let dense = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(&patterns)?;
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build();
         let custom = if custom.is_empty() {
             None
         } else {
@@ -179,7 +203,13 @@ impl Prefilter {
                 .build(&keywords)?;
             Some(CustomKeywords { ac, rules })
         };
-        Ok(Prefilter { ac, keys, custom })
+        Ok(Prefilter {
+            packed,
+            ac,
+            dense,
+            keys,
+            custom,
+        })
     }
 
     /// Every custom-keyword hit in `data` (overlapping ones too) as (custom rule index,
@@ -200,41 +230,101 @@ impl Prefilter {
     /// All keyword hits in `data`, in order of their start (a base64 hit may start up to
     /// two bytes before the end of the previous one).
     pub(crate) fn hits<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
-        self.ac.find_iter(data).filter_map(move |m| {
-            let (start, end) = (m.start(), m.end());
-            match self.keys[m.pattern().as_usize()] {
-                Key::Is(trigger) => Some(Hit {
+        let matches = Matches {
+            pf: self,
+            data,
+            pos: 0,
+            dense_until: 0,
+            window_start: 0,
+            count: 0,
+        };
+        matches.filter_map(move |(pattern, start, end)| match self.keys[pattern] {
+            Key::Is(trigger) => Some(Hit {
+                start,
+                end,
+                trigger,
+                phase: 0,
+            }),
+            Key::Base64Start => Some(Hit {
+                start,
+                end,
+                trigger: Trigger::Base64,
+                phase: 0,
+            }),
+            Key::Stem(suffixes) => suffixes
+                .iter()
+                .find(|(s, _)| data[end..].starts_with(s.as_bytes()))
+                .map(|&(s, trigger)| Hit {
                     start,
-                    end,
+                    end: end + s.len(),
                     trigger,
                     phase: 0,
                 }),
-                Key::Base64Start => Some(Hit {
-                    start,
-                    end,
+            Key::Base64(forms) => forms.iter().find_map(|&(form, back, phase)| {
+                let at = start.checked_sub(back)?;
+                data[at..].starts_with(form.as_bytes()).then(|| Hit {
+                    start: at,
+                    end: at + form.len(),
                     trigger: Trigger::Base64,
-                    phase: 0,
-                }),
-                Key::Stem(suffixes) => suffixes
-                    .iter()
-                    .find(|(s, _)| data[end..].starts_with(s.as_bytes()))
-                    .map(|&(s, trigger)| Hit {
-                        start,
-                        end: end + s.len(),
-                        trigger,
-                        phase: 0,
-                    }),
-                Key::Base64(forms) => forms.iter().find_map(|&(form, back, phase)| {
-                    let at = start.checked_sub(back)?;
-                    data[at..].starts_with(form.as_bytes()).then(|| Hit {
-                        start: at,
-                        end: at + form.len(),
-                        trigger: Trigger::Base64,
-                        phase,
-                    })
-                }),
-            }
+                    phase,
+                })
+            }),
         })
+    }
+}
+
+/// Matches within this many bytes of each other count as dense.
+const DENSE_WINDOW: usize = 2048;
+/// How many matches in a [`DENSE_WINDOW`] switch to the DFA.
+const DENSE_MATCHES: usize = 64;
+/// How far the DFA searches before Teddy is tried again.
+const DENSE_STRETCH: usize = 256 * 1024;
+
+/// Keyword matches, (pattern, start, end), non-overlapping leftmost-first: from Teddy, or
+/// from the DFA while matches are dense, or from the general searcher without Teddy.
+struct Matches<'a> {
+    pf: &'a Prefilter,
+    data: &'a [u8],
+    pos: usize,
+    /// The DFA searches until here.
+    dense_until: usize,
+    /// Start of the current density window and the matches in it so far.
+    window_start: usize,
+    count: usize,
+}
+
+impl Iterator for Matches<'_> {
+    type Item = (usize, usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos > self.data.len() {
+            return None;
+        }
+        let (pattern, start, end) = if self.pos < self.dense_until {
+            let m = self
+                .pf
+                .dense
+                .find(Input::new(self.data).range(self.pos..))?;
+            (m.pattern().as_usize(), m.start(), m.end())
+        } else if let Some(p) = &self.pf.packed {
+            let m = p.find_in(self.data, Span::from(self.pos..self.data.len()))?;
+            if m.start() - self.window_start > DENSE_WINDOW {
+                self.window_start = m.start();
+                self.count = 0;
+            }
+            self.count += 1;
+            if self.count >= DENSE_MATCHES {
+                self.dense_until = m.end() + DENSE_STRETCH;
+                self.count = 0;
+            }
+            (m.pattern().as_usize(), m.start(), m.end())
+        } else {
+            let m = self.pf.ac.find(Input::new(self.data).range(self.pos..))?;
+            (m.pattern().as_usize(), m.start(), m.end())
+        };
+        self.pos = end;
+        Some((pattern, start, end))
     }
 }
 
@@ -243,8 +333,46 @@ mod tests {
     use super::*;
 
     fn triggers(data: &[u8]) -> Vec<(usize, usize, Trigger)> {
-        let pf = Prefilter::new(&[]).unwrap();
-        pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect()
+        let mut pf = Prefilter::new(&[]).unwrap();
+        let hits: Vec<_> = pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect();
+        // The general searcher (CPUs without Teddy) finds exactly the same.
+        pf.packed = None;
+        let general: Vec<_> = pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect();
+        assert_eq!(hits, general);
+        hits
+    }
+
+    #[test]
+    fn dense_stretches_switch_searchers_and_find_the_same() {
+        // Keyword-dense text (a match every few bytes) between ordinary text: Teddy hands
+        // over to the DFA and back; every searcher alone finds the same matches.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(if i % 7 == 0 { "ZXlK\n" } else { "eyJ V5S " });
+            if i % 5000 == 0 {
+                text.push_str(&"plain log text, nothing to see here. ".repeat(5000));
+                text.push_str("token: x password eyJhbGci -----BEGIN%20RSA\n");
+            }
+        }
+        let data = text.as_bytes();
+        let mut pf = Prefilter::new(&[]).unwrap();
+        let mixed: Vec<_> = pf.hits(data).map(|h| (h.start, h.trigger)).collect();
+        let teddy_only: Vec<_> = {
+            let p = pf.packed.as_ref().unwrap();
+            let mut out = Vec::new();
+            let mut pos = 0;
+            while let Some(m) = p.find_in(data, Span::from(pos..data.len())) {
+                out.push(m.start());
+                pos = m.end();
+            }
+            out
+        };
+        let dfa_only: Vec<_> = pf.dense.find_iter(data).map(|m| m.start()).collect();
+        assert_eq!(teddy_only, dfa_only);
+        pf.packed = None;
+        let general: Vec<_> = pf.hits(data).map(|h| (h.start, h.trigger)).collect();
+        assert_eq!(mixed, general);
+        assert!(mixed.len() > 20_000);
     }
 
     #[test]

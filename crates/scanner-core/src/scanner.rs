@@ -508,6 +508,7 @@ impl Scanner {
         let mut consumed = 0usize;
         // The phase of base64 text at `consumed` when a cut run left it there.
         let mut known: Option<(usize, u8)> = None;
+        let mut kube = kubeconfig::Memo::default();
         for hit in self.prefilter.hits(data) {
             if hit.start < consumed {
                 continue;
@@ -551,7 +552,8 @@ impl Scanner {
                     self.rescan(state, layer, depth, d, Step::Percent);
                 }
                 Trigger::KubeconfigKey => {
-                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now) {
+                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now, &mut kube)
+                    {
                         consumed = c.end;
                         self.emit(state, layer, c);
                     }

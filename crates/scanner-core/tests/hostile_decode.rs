@@ -212,3 +212,42 @@ fn item6_megabytes_of_nested_base64_stay_within_the_default_budget() {
         rec.findings.len()
     );
 }
+
+#[test]
+fn item10_keyword_dense_yaml_keeps_every_finding_and_no_false_one() {
+    // Thousands of indented `password:` / `token:` lines outside any kubeconfig user (the
+    // denial-of-service input), then a real kubeconfig user: only that one is a finding.
+    let mut text = String::from("settings:\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "  password: s3cr3t-{i:08x}\n  token: t0k3n-{i:08x}-abcdef\n"
+        ));
+    }
+    let lines_before = text.matches('\n').count();
+    text.push_str("users:\n- name: admin\n  user:\n    password: Adm1n-Passw0rd-2024\n");
+    text.push_str(&"ZXlK\nLS0tLS1CRUdJT\nYXBpVmVyc2lvb\neyJ\n".repeat(20_000));
+    text.push_str("  user:\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\n");
+    let f = scan(&text);
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.line, f.column, f.secret.expose()))
+        .collect();
+    let last = text.matches('\n').count();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "kubeconfig-password",
+                lines_before + 4,
+                15,
+                "Adm1n-Passw0rd-2024"
+            ),
+            (
+                "kubeconfig-token",
+                last,
+                12,
+                "8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c"
+            ),
+        ]
+    );
+}

@@ -153,7 +153,7 @@ pub(crate) fn decode_run(
         }
         // A line break followed by indentation and a line of nothing but base64 continues
         // the run (YAML block scalars, `base64` wrapping at 76 columns).
-        if b == b'\n' || b == b'\r' {
+        if (b == b'\n' || b == b'\r') && end - start >= 40 {
             let mut j = end;
             while j < limit && matches!(data[j], b'\n' | b'\r' | b' ' | b'\t') {
                 j += 1;
@@ -162,9 +162,9 @@ pub(crate) fn decode_run(
             let line = data[j..line_end]
                 .strip_suffix(b"\r")
                 .unwrap_or(&data[j..line_end]);
-            if !line.is_empty()
+            if end - start >= 40
+                && !line.is_empty()
                 && line.iter().all(|&c| decode::is_base64_char(c) || c == b'=')
-                && end - start >= 40
             {
                 end = j;
                 continue;
