@@ -12,10 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::allowlist::Verdict;
 use crate::analyse;
 use crate::config::Config;
-use crate::decode::run::{
-    decode_encoded_run, decode_run, enclosing_json_string, phase_at, shift, Floor, MAX_RUN,
-    MIN_RUN, RUN_OVERLAP,
-};
+use crate::decode::run::{decode_encoded_run, enclosing_json_string, shift, MAX_RUN};
+use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
 use crate::finding::{fingerprint, Finding, Secret, TokenInfo};
 use crate::location::LineIndex;
@@ -506,29 +504,34 @@ impl Scanner {
     fn scan_layer(&self, state: &mut State, layer: &Layer<'_>, depth: usize) {
         let data = layer.data;
         let mut consumed = 0usize;
-        // The phase of base64 text at `consumed` when a cut run left it there.
-        let mut known: Option<(usize, u8)> = None;
+        let mut runs = Runs::default();
         let mut kube = kubeconfig::Memo::default();
         for hit in self.prefilter.hits(data) {
-            if hit.start < consumed {
+            // Base64 hits inside a run already decoded may need it decoded at their own
+            // alignment (see `Runs`); other hits there are done with.
+            let b64 = matches!(hit.trigger, Trigger::Base64 | Trigger::Jwt);
+            if hit.start < consumed && !b64 {
                 continue;
             }
             match hit.trigger {
                 Trigger::Jwt => {
-                    if let Some(c) = jwt::at(data, hit.start, state.now) {
+                    let jwt = if hit.start < consumed {
+                        None
+                    } else {
+                        jwt::at(data, hit.start, state.now)
+                    };
+                    if let Some(c) = jwt {
                         consumed = c.end;
                         self.emit(state, layer, c);
-                    } else if !rules::continues_b64(data, hit.start) {
+                    } else {
                         // Not a JWT: base64 of some other JSON object, which may hold one
-                        // (`{"cfg": "<base64 of a token>"}`). Only where base64 text starts:
-                        // `eyJ` inside a run is chance, and other keywords find what the run
-                        // holds.
-                        let at = (&mut consumed, &mut known);
+                        // (`{"cfg": "<base64 of a token>"}`).
+                        let at = (&mut runs, &mut consumed);
                         self.base64_run(state, layer, depth, hit.start, 0, at);
                     }
                 }
                 Trigger::Base64 => {
-                    let at = (&mut consumed, &mut known);
+                    let at = (&mut runs, &mut consumed);
                     self.base64_run(state, layer, depth, hit.start, hit.phase as usize, at);
                 }
                 Trigger::Pem => {
@@ -599,32 +602,20 @@ impl Scanner {
         depth: usize,
         hit: usize,
         phase: usize,
-        (consumed, known): (&mut usize, &mut Option<(usize, u8)>),
+        (runs, consumed): (&mut Runs, &mut usize),
     ) {
         if depth >= MAX_DEPTH {
             return;
         }
         let data = layer.data;
-        let floor = Floor {
-            at: *consumed,
-            phase: known.filter(|&(at, _)| at == *consumed).map(|(_, p)| p),
-        };
-        let run = decode_run(data, hit, floor, phase, layer.open_start);
-        let range = run.range;
-        if run.cut {
-            // A run cut at its length limit hands its tail on to the next hit's run (with
-            // the phase there), so a credential the cut splits is found whole by that one.
-            let end = range.end - RUN_OVERLAP;
-            *known = Some((end, phase_at(data, range.start, end)));
-            *consumed = (*consumed).max(end);
-        } else {
-            *consumed = (*consumed).max(range.end);
-        }
-        if range.len() < MIN_RUN {
-            return;
-        }
-        if let Some((decoded, pre)) = decode_encoded_run(&data[range.clone()], range.start) {
-            self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
+        for range in runs
+            .hit(data, hit, phase, layer.open_start, consumed)
+            .into_iter()
+            .flatten()
+        {
+            if let Some((decoded, pre)) = decode_encoded_run(&data[range.clone()], range.start) {
+                self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
+            }
         }
     }
 

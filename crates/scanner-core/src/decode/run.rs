@@ -194,7 +194,9 @@ pub(crate) fn phase_at(data: &[u8], start: usize, pos: usize) -> u8 {
         }
         let e = escape_len(data, i);
         if e > 0 {
-            n += 1;
+            // `%3D` is padding, every other escape one character.
+            n +=
+                usize::from(!data[i + 1..].starts_with(b"3D") && !data[i + 1..].starts_with(b"3d"));
             i += e;
         } else {
             i += 1;

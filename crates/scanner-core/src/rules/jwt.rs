@@ -63,8 +63,11 @@ fn signature_fits(alg: &str, len: usize) -> bool {
 
 /// Parses and checks the JWT starting at `start` (which holds `eyJ`).
 pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
-    // Inside a longer base64url run this is not the start of a token.
-    if start > 0 && (is_b64url(data[start - 1]) || data[start - 1] == b'.') {
+    // After a dot this is a later segment of something dotted, not a token's start. A
+    // base64url character before it is no reason to give up: a token glued to other text
+    // (after a JSON `\n` escape, in `/api/v1/eyJ...`) is still a token, and the checks
+    // below leave no false one.
+    if start > 0 && data[start - 1] == b'.' {
         return None;
     }
     let window = &data[start..data.len().min(start + MAX_JWT)];
@@ -89,6 +92,13 @@ pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
         return None;
     }
     let claims = decode_json_object(p)?;
+    // Text glued after the signature may leave it a length no base64 has; what decodes is
+    // the signature, the reported secret runs to the end of the glued text.
+    let s = if s.len() % 4 == 1 {
+        &s[..s.len() - 1]
+    } else {
+        s
+    };
     let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
     if !signature_fits(alg, sig.len()) {
         return None;

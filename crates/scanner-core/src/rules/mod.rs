@@ -242,11 +242,6 @@ pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> 
     Some(Value { start, end, text })
 }
 
-/// True when the byte before `pos` is a base64 character: `pos` is inside a base64 run.
-pub(crate) fn continues_b64(data: &[u8], pos: usize) -> bool {
-    pos > 0 && crate::decode::is_base64_char(data[pos - 1])
-}
-
 /// Walks back from `pos` over key characters (`[A-Za-z0-9_.-]`) to where the key starts.
 pub(crate) fn key_start(data: &[u8], pos: usize) -> usize {
     let mut s = pos;
