@@ -515,7 +515,8 @@ impl Scanner {
             }
             match hit.trigger {
                 Trigger::Jwt => {
-                    let jwt = if hit.start < consumed {
+                    // Inside base64 text decoded already, a token may still be glued to it.
+                    let jwt = if hit.start < consumed && !runs.covers(hit.start) {
                         None
                     } else {
                         jwt::at(data, hit.start, state.now)

@@ -75,6 +75,11 @@ impl Runs {
         [(range.len() >= MIN_RUN).then_some(range), alt]
     }
 
+    /// True when `pos` lies in the run decoded last.
+    pub(crate) fn covers(&self, pos: usize) -> bool {
+        self.cur.as_ref().is_some_and(|c| c.range.contains(&pos))
+    }
+
     /// For a hit inside the current run: the range from its group's start to the run's
     /// end, when the run has not been decoded at that alignment yet.
     fn realign(&mut self, data: &[u8], hit: usize, phase: usize) -> Option<Range<usize>> {
