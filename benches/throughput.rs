@@ -185,6 +185,7 @@ const CORPORA: &[Corpus] = &[
     ("eyJ-lookalikes", lookalikes),
     ("eyJ-json-blobs", eyj_json),
     ("yaml-password-token", yaml_keys),
+    ("eyJ-lines", |n| repeat(n, |_| "eyJ\n".into())),
     ("ZXlK-lines", |n| repeat(n, |_| "ZXlK\n".into())),
     ("LS0tLS1CRUdJT-lines", |n| {
         repeat(n, |_| "LS0tLS1CRUdJT\n".into())

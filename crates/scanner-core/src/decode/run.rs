@@ -124,8 +124,10 @@ pub(crate) fn decode_run(
         origin = i;
         far += 1;
     }
+    // Stopped by a limit, not by the run's true start?
+    let limited = continues_before(data, origin) || (origin == 0 && open_start);
     // Phase of the character at `start`.
-    let at_start = if !continues_before(data, origin) && !(origin == 0 && open_start) {
+    let at_start = if !limited {
         // The true start of the run: phase 0 there.
         far % 4
     } else if let (true, Some(p)) = (origin == floor.at, floor.phase) {
