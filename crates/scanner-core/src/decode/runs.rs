@@ -47,6 +47,11 @@ impl Runs {
         if hit < *consumed {
             return [self.realign(data, hit, phase), None];
         }
+        if certainly_short(data, hit, *consumed) {
+            // Nothing to decode, and nothing later hits could skip: the common case on
+            // keyword-dense input (`ZXlK` on every line), kept to two short loops.
+            return [None, None];
+        }
         let floor = Floor {
             at: *consumed,
             phase: self
@@ -112,6 +117,17 @@ impl Runs {
         let range = start..cur.range.end;
         (range.len() >= MIN_RUN).then_some(range)
     }
+}
+
+/// True when the run around `hit` is shorter than [`MIN_RUN`] for sure: even counting every
+/// byte that may belong to a run or its escapes (`\\`, `%`, `=`), fewer lie around it.
+fn certainly_short(data: &[u8], hit: usize, floor: usize) -> bool {
+    let may = |b: &&u8| decode::is_base64_char(**b) || matches!(**b, b'=' | b'\\' | b'%');
+    let lo = hit.saturating_sub(MIN_RUN).max(floor.min(hit));
+    let hi = (hit + MIN_RUN).min(data.len());
+    let back = data[lo..hit].iter().rev().take_while(may).count();
+    let ahead = data[hit..hi].iter().take_while(may).count();
+    back + ahead < MIN_RUN
 }
 
 /// Base64 characters in `data[from..to]` modulo 4 (all alignment needs), escapes of one
