@@ -2,7 +2,8 @@
 # Worst-case throughput of `leakscan scan` on one thread (issue 11: no input below 100 MB/s
 # on one core): ordinary text and adversarial corpora (keyword-dense YAML, base64 keyword
 # look-alikes on every line, one huge line, long base64 runs, dense escapes), each timed
-# RUNS times with `-j 1`; prints corpus, MB, median wall, MB/s and peak RSS as a table.
+# RUNS times with `-j 1`; prints corpus, MB, median wall and MB/s, median CPU (user + sys)
+# and MB/s per CPU second (what one core does when the machine is shared), and peak RSS.
 #
 #   bash benches/bench_worst.sh                 # 64 MiB corpora in /tmp, 5 runs each
 #   RUNS=7 WORST_MIB=128 bash benches/bench_worst.sh
@@ -34,36 +35,40 @@ if [ ! -f "$DIR/.complete" ]; then
     touch "$DIR/.complete"
 fi
 
-# measure FILE: median wall of $RUNS runs and the largest peak RSS among them.
+# measure FILE: median wall and CPU of $RUNS runs and the largest peak RSS among them.
 measure() {
-    local file=$1 walls="" rss=0 t wall mem
+    local file=$1 walls="" cpus="" rss=0 t wall mem cpu
     for _ in $(seq "$RUNS"); do
         t=$(mktemp)
         /usr/bin/time -v "$LEAKSCAN" scan -j 1 -q --format json "$file" >/dev/null 2>"$t" || true
         wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t" |
             awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
         mem=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+        cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$t")
         walls="$walls $wall"
+        cpus="$cpus $cpu"
         [ "$mem" -gt "$rss" ] && rss=$mem
         rm -f "$t"
     done
-    local median
-    median=$(echo "$walls" | tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-    printf '%s\t%s\t%s\n' "$median" "$rss" "$walls"
+    printf '%s\t%s\t%s\n' "$(median $walls)" "$(median $cpus)" "$rss"
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
 }
 
 echo
 echo "leakscan scan -j 1, median of $RUNS runs, output to /dev/null, $(nproc) cores, $(date -u +%F)"
-printf '| %-22s | %6s | %9s | %8s | %9s |\n' corpus MB "median" "MB/s" "peak RSS"
-printf '|%s|%s|%s|%s|%s|\n' ------------------------ -------- ----------- ---------- -----------
+printf '| %-22s | %6s | %9s | %8s | %8s | %9s | %9s |\n' corpus MB "wall" "MB/s" "CPU" "MB/CPU-s" "peak RSS"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------- ----------- ---------- ---------- ----------- -----------
 for file in "$DIR"/*.txt; do
     name=$(basename "$file" .txt)
     if [ -n "${ONLY:-}" ] && ! echo ",$ONLY," | grep -q ",$name,"; then
         continue
     fi
     bytes=$(stat -c %s "$file")
-    IFS=$'\t' read -r median rss walls < <(measure "$file")
-    awk -v n="$name" -v b="$bytes" -v w="$median" -v r="$rss" 'BEGIN {
-        printf "| %-22s | %6.1f | %8.2fs | %8.0f | %6.0f MB |\n", n, b / 1e6, w, b / 1e6 / (w > 0 ? w : 0.001), r / 1024
+    IFS=$'\t' read -r wall cpu rss < <(measure "$file")
+    awk -v n="$name" -v b="$bytes" -v w="$wall" -v c="$cpu" -v r="$rss" 'BEGIN {
+        printf "| %-22s | %6.1f | %8.2fs | %8.0f | %7.2fs | %9.0f | %6.0f MB |\n", n, b / 1e6, w, b / 1e6 / (w > 0 ? w : 0.001), c, b / 1e6 / (c > 0 ? c : 0.001), r / 1024
     }'
 done
