@@ -126,6 +126,17 @@ fn yaml_keys(size: usize) -> Vec<u8> {
     out
 }
 
+/// One JSON array of objects keyed `password` / `token` (a user dump, not a kubeconfig): every
+/// key's structure check walks back over braces to the enclosing key.
+fn json_array(size: usize) -> Vec<u8> {
+    let mut out = br#"{"items":["#.to_vec();
+    out.extend(repeat(size, |n| {
+        format!(r#"{{"password":"s3cr3t-{n:08x}","token":"t0k3n-{n:08x}"}},"#)
+    }));
+    out.extend_from_slice(b"{}]}\n");
+    out
+}
+
 /// Base64 alphabet: fixed random base64 text from the LCG.
 fn b64_text(r: &mut Lcg, len: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -185,6 +196,7 @@ const CORPORA: &[Corpus] = &[
     ("eyJ-lookalikes", lookalikes),
     ("eyJ-json-blobs", eyj_json),
     ("yaml-password-token", yaml_keys),
+    ("json-password-array", json_array),
     ("eyJ-lines", |n| repeat(n, |_| "eyJ\n".into())),
     ("ZXlK-lines", |n| repeat(n, |_| "ZXlK\n".into())),
     ("LS0tLS1CRUdJT-lines", |n| {

@@ -26,6 +26,9 @@ const MEMO_LEVELS: usize = 8;
 pub(crate) struct Memo {
     /// (line start, key indentation, its parent), at most one per indentation.
     yaml: Vec<(usize, usize, Option<Parent>)>,
+    /// JSON: (offset of an object at depth 0 that a walk stood before, the keys it found
+    /// beyond that object), for the latest walks.
+    json: Vec<(usize, Vec<std::ops::Range<usize>>)>,
 }
 
 impl Memo {
@@ -145,48 +148,78 @@ fn yaml_ancestors<'a>(
 
 /// Enclosing object keys of `pos` in JSON, innermost first (up to two): walks back counting
 /// braces to each enclosing `{`, then reads the `"key":` before it.
-fn json_ancestors(data: &[u8], pos: usize) -> Vec<&[u8]> {
+///
+/// Each walk remembers where it first stood before an object at depth 0 and what it found
+/// beyond: the walk from the next element of an array reaches that same state after
+/// crossing one sibling, and takes the rest from memory instead of walking back over every
+/// earlier sibling (16 KiB per key on an array of `{"password": ...}` objects).
+fn json_ancestors<'a>(data: &'a [u8], pos: usize, memo: &mut Memo) -> Vec<&'a [u8]> {
     let lo = pos.saturating_sub(LOOKBACK);
-    let mut out = Vec::new();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut checkpoint: Option<(usize, usize)> = None;
     let mut i = pos;
     let mut depth = 0usize;
-    while i > lo && out.len() < 2 {
+    'walk: while i > lo && out.len() < 2 {
         i -= 1;
         match data[i] {
             b'}' | b']' => depth += 1,
             b'[' if depth > 0 => depth -= 1,
-            b'{' if depth > 0 => depth -= 1,
+            b'{' if depth > 1 => depth -= 1,
             b'{' => {
-                // Read `"key"\s*:\s*` backwards from i.
-                let mut j = i;
-                while j > lo && data[j - 1].is_ascii_whitespace() {
-                    j -= 1;
-                }
-                if j == lo || data[j - 1] != b':' {
-                    // An array element or the top level: no key names this object.
-                    if j > lo && matches!(data[j - 1], b'[' | b',') {
-                        continue;
+                let element = if depth == 1 {
+                    depth = 0;
+                    true
+                } else {
+                    // Read `"key"\s*:\s*` backwards from i.
+                    let mut j = i;
+                    while j > lo && data[j - 1].is_ascii_whitespace() {
+                        j -= 1;
                     }
-                    break;
-                }
-                j -= 1;
-                while j > lo && data[j - 1].is_ascii_whitespace() {
-                    j -= 1;
-                }
-                if j == lo || data[j - 1] != b'"' {
-                    break;
-                }
-                let close = j - 1;
-                let Some(open) = memchr::memrchr(b'"', &data[lo..close]).map(|p| lo + p) else {
-                    break;
+                    if j == lo || data[j - 1] != b':' {
+                        // An array element or the top level: no key names this object.
+                        if j > lo && matches!(data[j - 1], b'[' | b',') {
+                            true
+                        } else {
+                            break;
+                        }
+                    } else {
+                        j -= 1;
+                        while j > lo && data[j - 1].is_ascii_whitespace() {
+                            j -= 1;
+                        }
+                        if j == lo || data[j - 1] != b'"' {
+                            break;
+                        }
+                        let close = j - 1;
+                        let Some(open) = memchr::memrchr(b'"', &data[lo..close]).map(|p| lo + p)
+                        else {
+                            break;
+                        };
+                        out.push(open + 1..close);
+                        i = open;
+                        false
+                    }
                 };
-                out.push(&data[open + 1..close]);
-                i = open;
+                if element {
+                    // At `i` with depth 0: a state an earlier walk may have been in.
+                    if let Some((_, rest)) = memo.json.iter().find(|e| e.0 == i) {
+                        out.extend(rest.iter().cloned());
+                        break 'walk;
+                    }
+                    checkpoint.get_or_insert((i, out.len()));
+                }
             }
             _ => {}
         }
     }
-    out
+    out.truncate(2);
+    if let Some((at, k)) = checkpoint {
+        if memo.json.len() == MEMO_LEVELS {
+            memo.json.remove(0);
+        }
+        memo.json.push((at, out[k.min(out.len())..].to_vec()));
+    }
+    out.into_iter().map(|r| &data[r]).collect()
 }
 
 /// The kubeconfig credential whose key contains the keyword hit at `hit_start..hit_end`.
@@ -235,7 +268,7 @@ pub(crate) fn at(
         Some(ls)
     };
     let ancestors = match yaml_line {
-        None => json_ancestors(data, ks - 1),
+        None => json_ancestors(data, ks - 1, memo),
         Some(ls) => yaml_ancestors(data, ls, ks, memo),
     };
     let parent = ancestors.first().copied();
@@ -372,6 +405,34 @@ mod tests {
                 "0123456789abcdef0123"
             ]
         );
+    }
+
+    #[test]
+    fn json_siblings_share_one_walk_and_give_the_answers_of_fresh_ones() {
+        let mut text =
+            String::from(r#"{"users":[{"name":"a","user":{"token":"0123456789abcdef0123"}},"#);
+        text.push_str(r#"{"items":["#);
+        for i in 0..500 {
+            text.push_str(&format!(
+                r#"{{"password":"s3cr3t-{i}","n":[1,{{"x":2}}]}},"#
+            ));
+        }
+        text.push_str(r#"{"user":{"password":"p4ssw0rd-last"}}]}]}"#);
+        let data = text.as_bytes();
+        let mut memo = Memo::default();
+        let mut shared = Vec::new();
+        let mut fresh = Vec::new();
+        for (i, _) in text
+            .match_indices("password")
+            .chain(text.match_indices("token\""))
+        {
+            let end = if data[i] == b't' { i + 6 } else { i + 8 };
+            shared.push(at(data, i, end, 0, &mut memo).map(|c| c.secret));
+            fresh.push(at(data, i, end, 0, &mut Memo::default()).map(|c| c.secret));
+        }
+        assert_eq!(shared, fresh);
+        let found: Vec<_> = shared.into_iter().flatten().collect();
+        assert_eq!(found, ["p4ssw0rd-last", "0123456789abcdef0123"]);
     }
 
     #[test]
