@@ -1,7 +1,10 @@
-//! Single-thread throughput of `Scanner::scan_bytes` and the cost of building a scanner.
+//! Single-thread throughput of `Scanner::scan_bytes` and the cost of building a scanner, on
+//! ordinary text and on adversarial corpora (issue 11: no input below 100 MB/s on one core).
 //!
 //! `cargo bench -p scanner-core --bench throughput` (set LEAKSCAN_BENCH_MIB to change the
-//! corpus size; default 256).
+//! corpus size; default 256; LEAKSCAN_BENCH_ONLY=NAME,NAME to run some corpora).
+//! `LEAKSCAN_BENCH_DUMP=DIR cargo bench -p scanner-core --bench throughput` writes the corpora
+//! to DIR/NAME.txt instead, for `benches/bench_worst.sh` to time the CLI on them.
 
 use std::hint::black_box;
 
@@ -91,22 +94,151 @@ fn lookalikes(size: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// `ordinary` text as one huge line: a minified log, newlines turned into spaces.
+fn one_line(size: usize) -> Vec<u8> {
+    let mut out = ordinary(size);
+    for b in &mut out {
+        if *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    out
+}
+
+/// Repeats `unit` (made from a counter) until `size` bytes.
+fn repeat(size: usize, mut unit: impl FnMut(u64) -> String) -> Vec<u8> {
+    let mut out = String::with_capacity(size + 4096);
+    let mut n = 0u64;
+    while out.len() < size {
+        out.push_str(&unit(n));
+        n += 1;
+    }
+    out.into_bytes()
+}
+
+/// Indented `password:` / `token:` YAML lines, not under any kubeconfig `user:`: every line
+/// is a keyword hit whose structure check must look back for the enclosing key.
+fn yaml_keys(size: usize) -> Vec<u8> {
+    let mut out = b"settings:\n".to_vec();
+    out.extend(repeat(size, |n| {
+        format!("  password: s3cr3t-{n:08x}\n  token: t0k3n-{n:08x}-abcdef\n")
+    }));
+    out
+}
+
+/// One JSON array of objects keyed `password` / `token` (a user dump, not a kubeconfig): every
+/// key's structure check walks back over braces to the enclosing key.
+fn json_array(size: usize) -> Vec<u8> {
+    let mut out = br#"{"items":["#.to_vec();
+    out.extend(repeat(size, |n| {
+        format!(r#"{{"password":"s3cr3t-{n:08x}","token":"t0k3n-{n:08x}"}},"#)
+    }));
+    out.extend_from_slice(b"{}]}\n");
+    out
+}
+
+/// Base64 alphabet: fixed random base64 text from the LCG.
+fn b64_text(r: &mut Lcg, len: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..len)
+        .map(|_| A[(r.next() % 64) as usize] as char)
+        .collect()
+}
+
+/// Long base64 runs (64 KiB lines) that each start like a base64-encoded manifest, so
+/// every byte is decoded and the decoded bytes rescanned.
+fn long_base64(size: usize) -> Vec<u8> {
+    let mut r = Lcg(11);
+    repeat(size, |_| {
+        format!("YXBpVmVyc2lvbjogdjEK{}\n", b64_text(&mut r, 64 * 1024))
+    })
+}
+
+/// Base64 of JSON objects (`eyJ...`) that are not JWTs, long enough to be decoded and
+/// rescanned, beside short cursors.
+fn eyj_json(size: usize) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut r = Lcg(13);
+    repeat(size, |n| {
+        let cursor = format!(
+            r#"{{"page":{},"size":50,"after":"{:016x}","sort":"created_at"}}"#,
+            n,
+            r.next()
+        );
+        format!("next={} prev=eyJwYWdlIjoyfQ\n", b64.encode(cursor))
+    })
+}
+
+/// Log lines holding JSON strings dense with escapes: an escaped kubeconfig (its password
+/// a placeholder) and `\/`, `\u00XX` escapes.
+fn json_escapes(size: usize) -> Vec<u8> {
+    repeat(size, |n| {
+        format!(
+            r#"{{"ts":{n},"msg":"loaded \u0022cfg\u0022 from \/etc\/kube\/config","kubeconfig":"apiVersion: v1\nkind: Config\nusers:\n- name: u{n}\n  user:\n    password: REDACTED\n"}}"#
+        ) + "\n"
+    })
+}
+
+/// URL query strings dense with percent escapes, including percent-encoded PEM headers.
+fn percent_escapes(size: usize) -> Vec<u8> {
+    repeat(size, |n| {
+        format!(
+            "GET /callback?id={n}&cert=%2D%2D%2D%2D%2DBEGIN%20CERTIFICATE%2D%2D%2D%2D%2D%0AMIIBszCCAVmgAwIBAgIU%2F%2Bq%3D%0A&next=%2Fapi%2Fv1%2Fnamespaces%2Fdefault%2Fpods%3Flimit%3D500 HTTP/1.1\n"
+        )
+    })
+}
+
+/// Every corpus: (name, generator).
+type Corpus = (&'static str, fn(usize) -> Vec<u8>);
+const CORPORA: &[Corpus] = &[
+    ("ordinary", ordinary),
+    ("eyJ-lookalikes", lookalikes),
+    ("eyJ-json-blobs", eyj_json),
+    ("yaml-password-token", yaml_keys),
+    ("json-password-array", json_array),
+    ("eyJ-lines", |n| repeat(n, |_| "eyJ\n".into())),
+    ("ZXlK-lines", |n| repeat(n, |_| "ZXlK\n".into())),
+    ("LS0tLS1CRUdJT-lines", |n| {
+        repeat(n, |_| "LS0tLS1CRUdJT\n".into())
+    }),
+    ("YXBpVmVyc2lvb-lines", |n| {
+        repeat(n, |_| "YXBpVmVyc2lvb\n".into())
+    }),
+    ("one-huge-line", one_line),
+    ("long-base64-runs", long_base64),
+    ("json-escapes", json_escapes),
+    ("percent-escapes", percent_escapes),
+];
+
 fn bench(c: &mut Criterion) {
     let mib: usize = std::env::var("LEAKSCAN_BENCH_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
+    let only = std::env::var("LEAKSCAN_BENCH_ONLY").ok();
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.split(',').any(|w| w == name))
+    };
+    if let Ok(dir) = std::env::var("LEAKSCAN_BENCH_DUMP") {
+        std::fs::create_dir_all(&dir).expect("dump directory");
+        for (name, make) in CORPORA.iter().filter(|(n, _)| wanted(n)) {
+            let path = std::path::Path::new(&dir).join(format!("{name}.txt"));
+            std::fs::write(&path, make(mib << 20)).expect("write corpus");
+            eprintln!("wrote {}", path.display());
+        }
+        return;
+    }
     let scanner = Scanner::new();
     let origin = Origin::path("bench");
     let mut g = c.benchmark_group("scan_bytes");
     g.sample_size(10);
-    for (name, data) in [
-        ("ordinary", ordinary(mib << 20)),
-        ("eyJ-lookalikes", lookalikes(mib << 20)),
-    ] {
+    for (name, make) in CORPORA.iter().filter(|(n, _)| wanted(n)) {
+        let data = make(mib << 20);
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_with_input(
-            BenchmarkId::new(name, format!("{mib}MiB")),
+            BenchmarkId::new(*name, format!("{mib}MiB")),
             &data,
             |b, d| b.iter(|| black_box(scanner.scan_bytes(d, &origin))),
         );

@@ -53,4 +53,4 @@ pub use fingerprint::guessable;
 pub use origin::Origin;
 pub use problem::{Class, Problem};
 pub use scanner::{Scanner, ScannerBuilder, CHUNK_OVERLAP};
-pub use sink::{FnSink, Sink};
+pub use sink::{Collected, FnSink, Sink};

@@ -8,7 +8,9 @@
 //! `{"kid"`) are searched as the stem and told apart here, by what follows (or, for base64
 //! text at other byte alignments, what precedes) the match.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{
+    packed, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span, StartKind,
+};
 
 /// What a keyword hit asks the scanner to look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +42,16 @@ enum Key {
     Is(Trigger),
     /// A stem: the keyword is the stem plus one of these suffixes (none matching: no hit).
     Stem(&'static [(&'static str, Trigger)]),
-    /// Base64 of a phrase at some byte alignment: one of these `(keyword, offset of the stem
-    /// in it)` must surround the match.
-    Base64(&'static [(&'static str, usize)]),
+    /// Base64 at a quad boundary (phase 0): the match is the keyword.
+    Base64Start,
+    /// Base64 of a phrase at some byte alignment: one of these forms must surround the match.
+    Base64(&'static [Form]),
 }
+
+/// A base64 keyword inside larger base64 text: the keyword, how far into it the stem sits,
+/// and where the keyword starts in its group of four characters (its phase), which tells
+/// the decoder where groups begin when it cannot see the run's start.
+type Form = (&'static str, usize, u8);
 
 /// The stem `token` and what may follow it.
 const TOKEN: &[(&str, Trigger)] = &[
@@ -64,27 +72,37 @@ const DOCKER: &[(&str, Trigger)] = &[
 
 /// base64 of a JWT header (`{"alg"`, `{"typ"`, `{"kid"`) inside larger base64 text, at byte
 /// alignments 1 and 2: the stable characters of base64("eyJhbGci") etc.
-const JWT_B64_1: &[(&str, usize)] = &[("V5SmhiR2Np", 0), ("V5SjBlWEFp", 0), ("V5SnJhV1Fp", 0)];
-const JWT_B64_2: &[(&str, usize)] = &[("leUpoYkdja", 0), ("leUowZVhBa", 0), ("leUpyYVdRa", 0)];
+const JWT_B64_1: &[Form] = &[
+    ("V5SmhiR2Np", 0, 2),
+    ("V5SjBlWEFp", 0, 2),
+    ("V5SnJhV1Fp", 0, 2),
+];
+const JWT_B64_2: &[Form] = &[
+    ("leUpoYkdja", 0, 3),
+    ("leUowZVhBa", 0, 3),
+    ("leUpyYVdRa", 0, 3),
+];
 /// base64("-----BEGIN") at the three alignments, all around the stem `LS0t`.
-const PEM_B64: &[(&str, usize)] = &[
-    ("LS0tLS1CRUdJT", 0),
-    ("0tLS0tQkVHSU", 2),
-    ("tLS0tLUJFR0lO", 1),
+const PEM_B64: &[Form] = &[
+    ("LS0tLS1CRUdJT", 0, 0),
+    ("0tLS0tQkVHSU", 2, 2),
+    ("tLS0tLUJFR0lO", 1, 3),
 ];
 /// base64("apiVersion"): a whole manifest or kubeconfig stored base64-encoded.
-const API_B64_0: &[(&str, usize)] = &[("YXBpVmVyc2lvb", 0)];
-const API_B64_1: &[(&str, usize)] = &[("FwaVZlcnNpb2", 0)];
-const API_B64_2: &[(&str, usize)] = &[("hcGlWZXJzaW9u", 0)];
+const API_B64_0: &[Form] = &[("YXBpVmVyc2lvb", 0, 0)];
+const API_B64_1: &[Form] = &[("FwaVZlcnNpb2", 0, 2)];
+const API_B64_2: &[Form] = &[("hcGlWZXJzaW9u", 0, 3)];
 /// Percent-encoded `-----BEGIN`, either case of hex digit.
 const PCT_UPPER: &[(&str, Trigger)] = &[("%2D%2D%2DBEGIN", Trigger::PercentPem)];
 const PCT_LOWER: &[(&str, Trigger)] = &[("%2d%2d%2dBEGIN", Trigger::PercentPem)];
 
-/// Built-in keywords: 19 patterns, which keeps Teddy at full speed.
+/// Built-in keywords: 20 patterns, which keeps Teddy near full speed.
 const BUILTIN: &[(&str, Key)] = &[
     ("eyJ", Key::Is(Trigger::Jwt)),
     // base64 of a JWT as the whole value (a Secret's data.token): alignment 0.
-    ("ZXlK", Key::Is(Trigger::Base64)),
+    ("ZXlK", Key::Base64Start),
+    // base64 of that again (a Secret whose value was base64-encoded twice): base64("ZXlK").
+    ("WlhsS", Key::Base64Start),
     ("V5S", Key::Base64(JWT_B64_1)),
     ("leU", Key::Base64(JWT_B64_2)),
     ("LS0t", Key::Base64(PEM_B64)),
@@ -106,7 +124,18 @@ const BUILTIN: &[(&str, Key)] = &[
 
 /// The compiled searchers and what each pattern triggers.
 pub(crate) struct Prefilter {
+    /// Teddy on its own: every match it reports is a keyword, so there is nothing to
+    /// confirm. On input dense with keyword look-alikes (`ZXlK` on every line) the general
+    /// searcher's confirmation of each match was half the scan time. `None` on CPUs
+    /// without the SIMD Teddy needs.
+    packed: Option<packed::Searcher>,
+    /// The general searcher, used where `packed` is unavailable.
     ac: AhoCorasick,
+    /// A full DFA without prefilter for stretches dense with matches: Teddy restarts its
+    /// block scan after every match, which on a match every few bytes (`ZXlK` or `eyJ` on
+    /// every line) cost more than the rest of the scan together, while the DFA's cost per
+    /// byte is flat. Both are leftmost-first, so switching between matches changes nothing.
+    dense: AhoCorasick,
     keys: Vec<Key>,
     /// Custom rules' keywords, only when a configuration has any.
     custom: Option<CustomKeywords>,
@@ -127,6 +156,8 @@ pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
     pub trigger: Trigger,
+    /// For base64 hits: where `start` sits in its group of four characters.
+    pub phase: u8,
 }
 
 impl Prefilter {
@@ -138,6 +169,17 @@ impl Prefilter {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)?;
+        let dense = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(&patterns)?;
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build();
         let custom = if custom.is_empty() {
             None
         } else {
@@ -161,7 +203,13 @@ impl Prefilter {
                 .build(&keywords)?;
             Some(CustomKeywords { ac, rules })
         };
-        Ok(Prefilter { ac, keys, custom })
+        Ok(Prefilter {
+            packed,
+            ac,
+            dense,
+            keys,
+            custom,
+        })
     }
 
     /// Every custom-keyword hit in `data` (overlapping ones too) as (custom rule index,
@@ -182,32 +230,101 @@ impl Prefilter {
     /// All keyword hits in `data`, in order of their start (a base64 hit may start up to
     /// two bytes before the end of the previous one).
     pub(crate) fn hits<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = Hit> + 'a {
-        self.ac.find_iter(data).filter_map(move |m| {
-            let (start, end) = (m.start(), m.end());
-            match self.keys[m.pattern().as_usize()] {
-                Key::Is(trigger) => Some(Hit {
+        let matches = Matches {
+            pf: self,
+            data,
+            pos: 0,
+            dense_until: 0,
+            window_start: 0,
+            count: 0,
+        };
+        matches.filter_map(move |(pattern, start, end)| match self.keys[pattern] {
+            Key::Is(trigger) => Some(Hit {
+                start,
+                end,
+                trigger,
+                phase: 0,
+            }),
+            Key::Base64Start => Some(Hit {
+                start,
+                end,
+                trigger: Trigger::Base64,
+                phase: 0,
+            }),
+            Key::Stem(suffixes) => suffixes
+                .iter()
+                .find(|(s, _)| data[end..].starts_with(s.as_bytes()))
+                .map(|&(s, trigger)| Hit {
                     start,
-                    end,
+                    end: end + s.len(),
                     trigger,
+                    phase: 0,
                 }),
-                Key::Stem(suffixes) => suffixes
-                    .iter()
-                    .find(|(s, _)| data[end..].starts_with(s.as_bytes()))
-                    .map(|&(s, trigger)| Hit {
-                        start,
-                        end: end + s.len(),
-                        trigger,
-                    }),
-                Key::Base64(forms) => forms.iter().find_map(|&(form, back)| {
-                    let at = start.checked_sub(back)?;
-                    data[at..].starts_with(form.as_bytes()).then(|| Hit {
-                        start: at,
-                        end: at + form.len(),
-                        trigger: Trigger::Base64,
-                    })
-                }),
-            }
+            Key::Base64(forms) => forms.iter().find_map(|&(form, back, phase)| {
+                let at = start.checked_sub(back)?;
+                data[at..].starts_with(form.as_bytes()).then(|| Hit {
+                    start: at,
+                    end: at + form.len(),
+                    trigger: Trigger::Base64,
+                    phase,
+                })
+            }),
         })
+    }
+}
+
+/// Matches within this many bytes of each other count as dense.
+const DENSE_WINDOW: usize = 2048;
+/// How many matches in a [`DENSE_WINDOW`] switch to the DFA.
+const DENSE_MATCHES: usize = 64;
+/// How far the DFA searches before Teddy is tried again.
+const DENSE_STRETCH: usize = 256 * 1024;
+
+/// Keyword matches, (pattern, start, end), non-overlapping leftmost-first: from Teddy, or
+/// from the DFA while matches are dense, or from the general searcher without Teddy.
+struct Matches<'a> {
+    pf: &'a Prefilter,
+    data: &'a [u8],
+    pos: usize,
+    /// The DFA searches until here.
+    dense_until: usize,
+    /// Start of the current density window and the matches in it so far.
+    window_start: usize,
+    count: usize,
+}
+
+impl Iterator for Matches<'_> {
+    type Item = (usize, usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos > self.data.len() {
+            return None;
+        }
+        let (pattern, start, end) = if self.pos < self.dense_until {
+            let m = self
+                .pf
+                .dense
+                .find(Input::new(self.data).range(self.pos..))?;
+            (m.pattern().as_usize(), m.start(), m.end())
+        } else if let Some(p) = &self.pf.packed {
+            let m = p.find_in(self.data, Span::from(self.pos..self.data.len()))?;
+            if m.start() - self.window_start > DENSE_WINDOW {
+                self.window_start = m.start();
+                self.count = 0;
+            }
+            self.count += 1;
+            if self.count >= DENSE_MATCHES {
+                self.dense_until = m.end() + DENSE_STRETCH;
+                self.count = 0;
+            }
+            (m.pattern().as_usize(), m.start(), m.end())
+        } else {
+            let m = self.pf.ac.find(Input::new(self.data).range(self.pos..))?;
+            (m.pattern().as_usize(), m.start(), m.end())
+        };
+        self.pos = end;
+        Some((pattern, start, end))
     }
 }
 
@@ -216,8 +333,46 @@ mod tests {
     use super::*;
 
     fn triggers(data: &[u8]) -> Vec<(usize, usize, Trigger)> {
-        let pf = Prefilter::new(&[]).unwrap();
-        pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect()
+        let mut pf = Prefilter::new(&[]).unwrap();
+        let hits: Vec<_> = pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect();
+        // The general searcher (CPUs without Teddy) finds exactly the same.
+        pf.packed = None;
+        let general: Vec<_> = pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect();
+        assert_eq!(hits, general);
+        hits
+    }
+
+    #[test]
+    fn dense_stretches_switch_searchers_and_find_the_same() {
+        // Keyword-dense text (a match every few bytes) between ordinary text: Teddy hands
+        // over to the DFA and back; every searcher alone finds the same matches.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(if i % 7 == 0 { "ZXlK\n" } else { "eyJ V5S " });
+            if i % 5000 == 0 {
+                text.push_str(&"plain log text, nothing to see here. ".repeat(5000));
+                text.push_str("token: x password eyJhbGci -----BEGIN%20RSA\n");
+            }
+        }
+        let data = text.as_bytes();
+        let mut pf = Prefilter::new(&[]).unwrap();
+        let mixed: Vec<_> = pf.hits(data).map(|h| (h.start, h.trigger)).collect();
+        let teddy_only: Vec<_> = {
+            let p = pf.packed.as_ref().unwrap();
+            let mut out = Vec::new();
+            let mut pos = 0;
+            while let Some(m) = p.find_in(data, Span::from(pos..data.len())) {
+                out.push(m.start());
+                pos = m.end();
+            }
+            out
+        };
+        let dfa_only: Vec<_> = pf.dense.find_iter(data).map(|m| m.start()).collect();
+        assert_eq!(teddy_only, dfa_only);
+        pf.packed = None;
+        let general: Vec<_> = pf.hits(data).map(|h| (h.start, h.trigger)).collect();
+        assert_eq!(mixed, general);
+        assert!(mixed.len() > 20_000);
     }
 
     #[test]
@@ -262,6 +417,42 @@ mod tests {
         assert_eq!(
             triggers(b"aV5SmhiR2NpOi V5Sxyz leUpyYVdRa"),
             vec![(1, 11, Trigger::Base64), (21, 31, Trigger::Base64)]
+        );
+    }
+
+    #[test]
+    fn base64_forms_know_their_phase() {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let pf = Prefilter::new(&[]).unwrap();
+        // Each phrase after 0, 1 and 2 bytes of prefix: every hit's phase is its offset in
+        // its group of four characters.
+        for phrase in [
+            "eyJhbGciOiJSUzI1NiJ9",
+            "eyJ0eXAiOiJKV1QifQ",
+            "eyJraWQiOiJrIn0",
+            "-----BEGIN RSA",
+            "apiVersion: v1",
+        ] {
+            for prefix in 0..3 {
+                let text = STANDARD.encode(format!("{}{phrase}", "\0".repeat(prefix)));
+                let hits: Vec<Hit> = pf.hits(text.as_bytes()).collect();
+                assert!(!hits.is_empty(), "{phrase} at {prefix}: {text}");
+                for h in hits {
+                    assert_eq!(h.trigger, Trigger::Base64, "{phrase} at {prefix}");
+                    assert_eq!(
+                        h.start % 4,
+                        h.phase as usize,
+                        "{phrase} at {prefix}: {text}"
+                    );
+                }
+            }
+        }
+        let twice = STANDARD.encode(STANDARD.encode("eyJhbGciOiJSUzI1NiJ9"));
+        let h: Vec<Hit> = pf.hits(twice.as_bytes()).collect();
+        assert_eq!(
+            (h[0].start, h[0].trigger, h[0].phase),
+            (0, Trigger::Base64, 0)
         );
     }
 

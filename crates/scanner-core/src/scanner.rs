@@ -12,7 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::allowlist::Verdict;
 use crate::analyse;
 use crate::config::Config;
-use crate::decode::run::{decode_encoded_run, decode_run, enclosing_json_string, shift, MAX_RUN};
+use crate::decode::run::{decode_encoded_run, enclosing_json_string, shift, MAX_RUN};
+use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
 use crate::finding::{Finding, Secret, TokenInfo};
 use crate::fingerprint::{self, Fingerprinter};
@@ -31,8 +32,14 @@ pub const CHUNK_OVERLAP: usize = 128 * 1024;
 const DEFAULT_CHUNK: usize = 8 * 1024 * 1024;
 /// How many encodings deep the scanner looks (e.g. base64 inside a JSON string inside base64).
 const MAX_DEPTH: usize = 3;
-/// Decoded bytes one scan call may produce in total; keeps decoding linear in the input.
+/// Decoded bytes one scan call may produce in total, beyond [`DECODE_PER_BYTE`] per input
+/// byte; keeps decoding linear in the input.
 const DECODE_BUDGET: usize = 8 * 1024 * 1024;
+/// Decoded bytes allowed per input byte. Decoded ranges of one layer never overlap (but for
+/// the [`RUN_OVERLAP`] of runs cut at [`MAX_RUN`]) and no step makes text longer, so three
+/// levels need at most about 3.2 per byte: running out means something is wrong, and is
+/// reported rather than silently scanning less.
+const DECODE_PER_BYTE: usize = 4;
 
 /// A confirmed credential in the coordinates of the buffer a rule looked at.
 #[derive(Debug, Clone)]
@@ -71,6 +78,7 @@ impl Candidate {
 pub struct ScannerBuilder {
     now: Option<i64>,
     chunk_size: Option<usize>,
+    decode_budget: Option<usize>,
     config: Option<Arc<Config>>,
     keys: Option<Arc<KeySet>>,
     fingerprint_key: Option<fingerprint::Key>,
@@ -82,6 +90,14 @@ impl ScannerBuilder {
     /// gives the same fingerprints on every machine.
     pub fn fingerprint_key(mut self, key: &[u8]) -> Self {
         self.fingerprint_key = Some(fingerprint::Key(key.to_vec()));
+        self
+    }
+
+    /// Caps the decoded bytes one scan call may produce (default: 8 MiB plus four per input
+    /// byte, which three levels of decoding never need). Text left undecoded beyond it is
+    /// reported to the sink as `decode-budget`, never skipped silently.
+    pub fn decode_budget(mut self, bytes: usize) -> Self {
+        self.decode_budget = Some(bytes);
         self
     }
 
@@ -131,6 +147,7 @@ impl ScannerBuilder {
             prefilter,
             now: self.now,
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
+            decode_budget: self.decode_budget,
             suppressed: AtomicU64::new(0),
             config: self.config,
             keys: self.keys,
@@ -144,6 +161,8 @@ pub struct Scanner {
     prefilter: Prefilter,
     now: Option<i64>,
     chunk_size: usize,
+    /// Fixed decode budget per scan call, when the builder set one.
+    decode_budget: Option<usize>,
     /// Findings dropped so far because the user allowed them (inline comment, config).
     suppressed: AtomicU64,
     /// Custom rules and the allowlist / override policy (see `config`).
@@ -170,6 +189,8 @@ impl Default for Scanner {
 /// A buffer being scanned: the input itself, or text decoded from it.
 struct Layer<'a> {
     data: &'a [u8],
+    /// The buffer may begin inside a base64 run (a later chunk of a stream).
+    open_start: bool,
     steps: Vec<Step>,
     parent: Option<(&'a Decoded, &'a Layer<'a>)>,
 }
@@ -200,6 +221,8 @@ struct Raw {
 struct State<'a> {
     now: i64,
     budget: usize,
+    /// Decoded text left unscanned because the budget ran out (reported once per call).
+    over_budget: bool,
     out: Vec<Raw>,
     /// The input's path, for custom rules limited to some paths.
     path: &'a str,
@@ -340,19 +363,33 @@ impl Scanner {
         own: std::ops::Range<usize>,
         sink: &mut dyn Sink,
     ) {
+        let budget = self.decode_budget.unwrap_or_else(|| {
+            DECODE_BUDGET.saturating_add(data.len().saturating_mul(DECODE_PER_BYTE))
+        });
         let mut state = State {
             now: self.now(),
-            budget: DECODE_BUDGET,
+            budget,
+            over_budget: false,
             out: Vec::new(),
             path: &origin.path,
             servers: Default::default(),
         };
         let top = Layer {
             data,
+            open_start: base_offset > 0 || own.start > 0,
             steps: Vec::new(),
             parent: None,
         };
         self.scan_layer(&mut state, &top, 0);
+        if state.over_budget {
+            sink.incomplete(
+                crate::problem::Problem::DecodeBudget,
+                &format!(
+                    "decoding stopped at its budget of {budget} decoded bytes: some encoded \
+                     text in this input was not decoded"
+                ),
+            );
+        }
         if state.out.is_empty() {
             return;
         }
@@ -470,7 +507,11 @@ impl Scanner {
         decoded: Decoded,
         step: Step,
     ) {
-        if depth + 1 > MAX_DEPTH || decoded.bytes.len() > state.budget || decoded.bytes.is_empty() {
+        if depth + 1 > MAX_DEPTH || decoded.bytes.is_empty() {
+            return;
+        }
+        if decoded.bytes.len() > state.budget {
+            state.over_budget = true;
             return;
         }
         state.budget -= decoded.bytes.len();
@@ -478,6 +519,7 @@ impl Scanner {
         steps.push(step);
         let child = Layer {
             data: &decoded.bytes,
+            open_start: false,
             steps,
             parent: Some((&decoded, parent)),
         };
@@ -487,27 +529,36 @@ impl Scanner {
     fn scan_layer(&self, state: &mut State, layer: &Layer<'_>, depth: usize) {
         let data = layer.data;
         let mut consumed = 0usize;
+        let mut runs = Runs::default();
+        let mut kube = kubeconfig::Memo::default();
         for hit in self.prefilter.hits(data) {
-            if hit.start < consumed {
+            // Base64 hits inside a run already decoded may need it decoded at their own
+            // alignment (see `Runs`); other hits there are done with.
+            let b64 = matches!(hit.trigger, Trigger::Base64 | Trigger::Jwt);
+            if hit.start < consumed && !b64 {
                 continue;
             }
             match hit.trigger {
                 Trigger::Jwt => {
-                    if let Some(c) = jwt::at(data, hit.start, state.now) {
+                    // Inside base64 text decoded already, a token may still be glued to it.
+                    let jwt = if hit.start < consumed && !runs.covers(hit.start) {
+                        None
+                    } else {
+                        jwt::at(data, hit.start, state.now)
+                    };
+                    if let Some(c) = jwt {
                         consumed = c.end;
                         self.emit(state, layer, c);
+                    } else {
+                        // Not a JWT: base64 of some other JSON object, which may hold one
+                        // (`{"cfg": "<base64 of a token>"}`).
+                        let at = (&mut runs, &mut consumed);
+                        self.base64_run(state, layer, depth, hit.start, 0, at);
                     }
                 }
                 Trigger::Base64 => {
-                    if state.budget == 0 {
-                        continue;
-                    }
-                    let run = decode_run(data, hit.start, consumed);
-                    consumed = consumed.max(run.end);
-                    if let Some((decoded, pre)) = decode_encoded_run(&data[run.clone()], run.start)
-                    {
-                        self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
-                    }
+                    let at = (&mut runs, &mut consumed);
+                    self.base64_run(state, layer, depth, hit.start, hit.phase as usize, at);
                 }
                 Trigger::Pem => {
                     if let Some(c) = pem::at(data, hit.start) {
@@ -530,7 +581,8 @@ impl Scanner {
                     self.rescan(state, layer, depth, d, Step::Percent);
                 }
                 Trigger::KubeconfigKey => {
-                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now) {
+                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now, &mut kube)
+                    {
                         consumed = c.end;
                         self.emit(state, layer, c);
                     }
@@ -568,6 +620,31 @@ impl Scanner {
         }
     }
 
+    /// Decodes the base64 run around a hit at `phase` in its group and scans what it holds.
+    fn base64_run(
+        &self,
+        state: &mut State,
+        layer: &Layer<'_>,
+        depth: usize,
+        hit: usize,
+        phase: usize,
+        (runs, consumed): (&mut Runs, &mut usize),
+    ) {
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        let data = layer.data;
+        for range in runs
+            .hit(data, hit, phase, layer.open_start, consumed)
+            .into_iter()
+            .flatten()
+        {
+            if let Some((decoded, pre)) = decode_encoded_run(&data[range.clone()], range.start) {
+                self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
+            }
+        }
+    }
+
     /// Runs the configuration's custom rules over one layer.
     fn scan_custom(&self, state: &mut State, layer: &Layer<'_>, cfg: &Config) {
         if cfg.rules.is_empty() {
@@ -595,7 +672,11 @@ impl Scanner {
             None => self.rescan(state, layer, depth, decoded, step),
             Some((unescaped, pre_step)) => {
                 // Budget the intermediate layer too, then scan the base64 output beneath it.
-                if depth + 2 > MAX_DEPTH || unescaped.bytes.len() > state.budget {
+                if depth + 2 > MAX_DEPTH {
+                    return;
+                }
+                if unescaped.bytes.len() > state.budget {
+                    state.over_budget = true;
                     return;
                 }
                 state.budget -= unescaped.bytes.len();
@@ -603,6 +684,7 @@ impl Scanner {
                 steps.push(pre_step);
                 let mid = Layer {
                     data: &unescaped.bytes,
+                    open_start: false,
                     steps,
                     parent: Some((&unescaped, layer)),
                 };

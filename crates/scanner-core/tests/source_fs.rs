@@ -400,3 +400,33 @@ fn unreadable_files_symlink_loops_broken_links_and_fifos_are_reported() {
         assert_eq!(out.at(&label(root, "a/secret.log")).len(), 1);
     }
 }
+
+#[test]
+fn an_exhausted_decode_budget_reaches_the_events_as_incomplete() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let first = common::legacy_token("a", "one", "one-token-aaaaa");
+    let second = common::legacy_token("b", "two", "two-token-bbbbb");
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let text = format!("data:\n  a: {}\n  b: {}\n", b64(&first), b64(&second));
+    let p = write(dir.path(), "secrets.yaml", text.as_bytes());
+    let tight = Scanner::builder()
+        .decode_budget(first.len() + 100)
+        .build()
+        .unwrap();
+    let out = scan_with(&tight, std::slice::from_ref(&p), &ScanOptions::default());
+    assert_eq!(
+        out.findings.len(),
+        1,
+        "the token within the budget is still found"
+    );
+    let e = &out.errors[0];
+    assert_eq!(
+        (e.0.as_str(), e.1.as_str()),
+        (p.to_str().unwrap(), "decode-budget")
+    );
+    assert_eq!(
+        out.stats.errors, 1,
+        "an undecoded rest is incomplete, not skipped"
+    );
+}

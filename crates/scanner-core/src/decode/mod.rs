@@ -8,6 +8,7 @@
 mod base64;
 mod escape;
 pub(crate) mod run;
+pub(crate) mod runs;
 
 pub use self::base64::{decode_base64, is_base64_char};
 pub use escape::{unescape_json, unescape_percent};

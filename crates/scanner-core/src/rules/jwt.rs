@@ -63,10 +63,9 @@ fn signature_fits(alg: &str, len: usize) -> bool {
 
 /// Parses and checks the JWT starting at `start` (which holds `eyJ`).
 pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
-    // Inside a longer base64url run this is not the start of a token.
-    if start > 0 && (is_b64url(data[start - 1]) || data[start - 1] == b'.') {
-        return None;
-    }
+    // No look at the byte before: a token glued to other text (after a JSON `\n` escape,
+    // in `/api/v1/eyJ...`, after bytes decoded from glued base64) is still a token, and a
+    // later segment of one cannot pass as a token itself (its next segment is no `eyJ`).
     let window = &data[start..data.len().min(start + MAX_JWT)];
     // Most `eyJ` hits in ordinary text are base64 JSON blobs with no second segment; a plain
     // loop rejects them before the regex is asked.
@@ -76,11 +75,8 @@ pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
     }
     let m = shape().find(window)?;
     let token = &window[..m.end()];
-    // A fourth segment means JWE or something else dotted; not a signed JWT.
-    if window.get(m.end()) == Some(&b'.') && window.get(m.end() + 1).is_some_and(|&b| is_b64url(b))
-    {
-        return None;
-    }
+    // A dot after the signature is the text's, not a fourth segment: a JWE (five segments)
+    // has no `eyJ` second segment and an `enc` header, and fails the checks below anyway.
     let mut parts = token.split(|&b| b == b'.');
     let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
     let header = decode_json_object(h)?;
@@ -89,8 +85,11 @@ pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
         return None;
     }
     let claims = decode_json_object(p)?;
-    let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
-    if !signature_fits(alg, sig.len()) {
+    // Text glued after the signature may leave it a length no base64 has, or non-zero
+    // trailing bits; the regex let only base64url characters through, so its length is all
+    // there is to check. The reported secret runs to the end of the glued text.
+    let sig_chars = s.len() - usize::from(s.len() % 4 == 1);
+    if !signature_fits(alg, sig_chars * 3 / 4) {
         return None;
     }
     Some(Jwt {

@@ -12,10 +12,74 @@ use crate::scanner::Candidate;
 /// How far back the structure check looks for enclosing keys.
 const LOOKBACK: usize = 16 * 1024;
 
+/// The line that encloses a YAML line: its key's range, its line start, its key indentation.
+type Parent = (std::ops::Range<usize>, usize, usize);
+
+/// How many indentation levels [`Memo`] remembers.
+const MEMO_LEVELS: usize = 8;
+
+/// Enclosing-key lookups already made in one buffer. Keys on consecutive lines at the same
+/// indentation (a list of `password:` / `token:` lines) have the same parent unless a line
+/// between them is less indented, so each lookup walks back only to the previous key at its
+/// indentation instead of up to [`LOOKBACK`] bytes: linear instead of 16 KiB per hit.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    /// (line start, key indentation, its parent), at most one per indentation.
+    yaml: Vec<(usize, usize, Option<Parent>)>,
+    /// JSON: (offset of an object at depth 0 that a walk stood before, the keys it found
+    /// beyond that object), for the latest walks.
+    json: Vec<(usize, Vec<std::ops::Range<usize>>)>,
+}
+
+impl Memo {
+    fn remember(&mut self, line_start: usize, indent: usize, parent: Option<Parent>) {
+        match self.yaml.iter_mut().find(|e| e.1 == indent) {
+            Some(e) => *e = (line_start, indent, parent),
+            None => {
+                if self.yaml.len() == MEMO_LEVELS {
+                    self.yaml.remove(0);
+                }
+                self.yaml.push((line_start, indent, parent));
+            }
+        }
+    }
+}
+
 /// Key of the line that encloses line `line_start` in YAML (the nearest earlier line with
-/// smaller indentation), as (key, that line's start, its key indentation).
-fn yaml_parent(data: &[u8], line_start: usize, indent: usize) -> Option<(&[u8], usize, usize)> {
+/// smaller indentation).
+fn yaml_parent(data: &[u8], line_start: usize, indent: usize, memo: &mut Memo) -> Option<Parent> {
     let lo = line_start.saturating_sub(LOOKBACK);
+    // A key at this indentation seen earlier (within the look-back): lines before it give
+    // the same answer, so only the lines in between need looking at.
+    let known = memo
+        .yaml
+        .iter()
+        .find(|e| e.1 == indent && e.0 <= line_start && e.0 >= lo)
+        .map(|e| (e.0, e.2.clone()));
+    if let Some((at, parent)) = &known {
+        if *at == line_start {
+            return parent.clone();
+        }
+    }
+    let stop = known.as_ref().map_or(lo, |k| k.0);
+    let parent = match (yaml_parent_walk(data, line_start, indent, stop), known) {
+        (Some(found), _) => found,
+        (None, Some((_, p))) => p,
+        (None, None) => None,
+    };
+    memo.remember(line_start, indent, parent.clone());
+    parent
+}
+
+/// Walks back line by line from `line_start`, not before `lo`, to the first line less
+/// indented than `indent`: `Some` of its key (`Some(None)` when it has none, e.g. `---`),
+/// or `None` when no such line lies after `lo`.
+fn yaml_parent_walk(
+    data: &[u8],
+    line_start: usize,
+    indent: usize,
+    lo: usize,
+) -> Option<Option<Parent>> {
     let mut end = line_start;
     while end > lo {
         // `end` is the start of the line below; the line above ends at end - 1.
@@ -29,18 +93,27 @@ fn yaml_parent(data: &[u8], line_start: usize, indent: usize) -> Option<(&[u8], 
             continue;
         }
         // "- key:" puts the key two columns further in.
-        let (key_indent, key_text) = match rest.strip_prefix(b"- ") {
-            Some(r) => (spaces + 2, r),
-            None => (spaces, rest),
+        let (key_indent, key_off) = match rest.strip_prefix(b"- ") {
+            Some(_) => (spaces + 2, spaces + 2),
+            None => (spaces, spaces),
         };
         if key_indent < indent {
-            let colon = memchr::memchr(b':', key_text)?;
-            let key = key_text[..colon].trim_ascii();
-            let key = key
-                .strip_prefix(b"\"")
-                .and_then(|k| k.strip_suffix(b"\""))
-                .unwrap_or(key);
-            return Some((key, start, key_indent));
+            let key_text = &line[key_off..];
+            let Some(colon) = memchr::memchr(b':', key_text) else {
+                return Some(None);
+            };
+            let (mut ks, mut ke) = (start + key_off, start + key_off + colon);
+            while ks < ke && data[ks].is_ascii_whitespace() {
+                ks += 1;
+            }
+            while ke > ks && data[ke - 1].is_ascii_whitespace() {
+                ke -= 1;
+            }
+            if ke - ks >= 2 && data[ks] == b'"' && data[ke - 1] == b'"' {
+                ks += 1;
+                ke -= 1;
+            }
+            return Some(Some((ks..ke, start, key_indent)));
         }
         if start == lo {
             break;
@@ -49,18 +122,21 @@ fn yaml_parent(data: &[u8], line_start: usize, indent: usize) -> Option<(&[u8], 
     None
 }
 
-/// Enclosing keys of `pos` in YAML, innermost first (up to two).
-fn yaml_ancestors(data: &[u8], key_pos: usize) -> Vec<&[u8]> {
-    let Some(line_start) = rules::line_start(data, key_pos) else {
-        return Vec::new();
-    };
+/// Enclosing keys of the YAML key at `key_pos` (on the line starting at `line_start`),
+/// innermost first (up to two).
+fn yaml_ancestors<'a>(
+    data: &'a [u8],
+    line_start: usize,
+    key_pos: usize,
+    memo: &mut Memo,
+) -> Vec<&'a [u8]> {
     let indent = key_pos - line_start;
     let mut out = Vec::new();
     let (mut ls, mut ind) = (line_start, indent);
     while out.len() < 2 {
-        match yaml_parent(data, ls, ind) {
+        match yaml_parent(data, ls, ind, memo) {
             Some((key, start, key_indent)) => {
-                out.push(key);
+                out.push(&data[key]);
                 ls = start;
                 ind = key_indent;
             }
@@ -72,52 +148,88 @@ fn yaml_ancestors(data: &[u8], key_pos: usize) -> Vec<&[u8]> {
 
 /// Enclosing object keys of `pos` in JSON, innermost first (up to two): walks back counting
 /// braces to each enclosing `{`, then reads the `"key":` before it.
-fn json_ancestors(data: &[u8], pos: usize) -> Vec<&[u8]> {
+///
+/// Each walk remembers where it first stood before an object at depth 0 and what it found
+/// beyond: the walk from the next element of an array reaches that same state after
+/// crossing one sibling, and takes the rest from memory instead of walking back over every
+/// earlier sibling (16 KiB per key on an array of `{"password": ...}` objects).
+fn json_ancestors<'a>(data: &'a [u8], pos: usize, memo: &mut Memo) -> Vec<&'a [u8]> {
     let lo = pos.saturating_sub(LOOKBACK);
-    let mut out = Vec::new();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut checkpoint: Option<(usize, usize)> = None;
     let mut i = pos;
     let mut depth = 0usize;
-    while i > lo && out.len() < 2 {
+    'walk: while i > lo && out.len() < 2 {
         i -= 1;
         match data[i] {
             b'}' | b']' => depth += 1,
             b'[' if depth > 0 => depth -= 1,
-            b'{' if depth > 0 => depth -= 1,
+            b'{' if depth > 1 => depth -= 1,
             b'{' => {
-                // Read `"key"\s*:\s*` backwards from i.
-                let mut j = i;
-                while j > lo && data[j - 1].is_ascii_whitespace() {
-                    j -= 1;
-                }
-                if j == lo || data[j - 1] != b':' {
-                    // An array element or the top level: no key names this object.
-                    if j > lo && matches!(data[j - 1], b'[' | b',') {
-                        continue;
+                let element = if depth == 1 {
+                    depth = 0;
+                    true
+                } else {
+                    // Read `"key"\s*:\s*` backwards from i.
+                    let mut j = i;
+                    while j > lo && data[j - 1].is_ascii_whitespace() {
+                        j -= 1;
                     }
-                    break;
-                }
-                j -= 1;
-                while j > lo && data[j - 1].is_ascii_whitespace() {
-                    j -= 1;
-                }
-                if j == lo || data[j - 1] != b'"' {
-                    break;
-                }
-                let close = j - 1;
-                let Some(open) = memchr::memrchr(b'"', &data[lo..close]).map(|p| lo + p) else {
-                    break;
+                    if j == lo || data[j - 1] != b':' {
+                        // An array element or the top level: no key names this object.
+                        if j > lo && matches!(data[j - 1], b'[' | b',') {
+                            true
+                        } else {
+                            break;
+                        }
+                    } else {
+                        j -= 1;
+                        while j > lo && data[j - 1].is_ascii_whitespace() {
+                            j -= 1;
+                        }
+                        if j == lo || data[j - 1] != b'"' {
+                            break;
+                        }
+                        let close = j - 1;
+                        let Some(open) = memchr::memrchr(b'"', &data[lo..close]).map(|p| lo + p)
+                        else {
+                            break;
+                        };
+                        out.push(open + 1..close);
+                        i = open;
+                        false
+                    }
                 };
-                out.push(&data[open + 1..close]);
-                i = open;
+                if element {
+                    // At `i` with depth 0: a state an earlier walk may have been in.
+                    if let Some((_, rest)) = memo.json.iter().find(|e| e.0 == i) {
+                        out.extend(rest.iter().cloned());
+                        break 'walk;
+                    }
+                    checkpoint.get_or_insert((i, out.len()));
+                }
             }
             _ => {}
         }
     }
-    out
+    out.truncate(2);
+    if let Some((at, k)) = checkpoint {
+        if memo.json.len() == MEMO_LEVELS {
+            memo.json.remove(0);
+        }
+        memo.json.push((at, out[k.min(out.len())..].to_vec()));
+    }
+    out.into_iter().map(|r| &data[r]).collect()
 }
 
 /// The kubeconfig credential whose key contains the keyword hit at `hit_start..hit_end`.
-pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Option<Candidate> {
+pub(crate) fn at(
+    data: &[u8],
+    hit_start: usize,
+    hit_end: usize,
+    now: i64,
+    memo: &mut Memo,
+) -> Option<Candidate> {
     let ks = rules::key_start(data, hit_start);
     // Keywords `token:` / `token"` end one past the key; others may be part of a longer key.
     let ke = if matches!(data[hit_end - 1], b':' | b'"') {
@@ -139,28 +251,39 @@ pub(crate) fn at(data: &[u8], hit_start: usize, hit_end: usize, now: i64) -> Opt
         return None;
     }
     let json = ks > 0 && data[ks - 1] == b'"';
-    let value = value_after_key(data, ke)?;
-    let text = value.text;
-    if is_placeholder(text) {
-        return None;
-    }
-    let ancestors = if json {
-        json_ancestors(data, ks - 1)
+    // YAML keys sit at the start of their line (after indentation or "- "); checked first,
+    // by walking back over the indentation only, as a key in the middle of a long line is
+    // no kubeconfig key.
+    let yaml_line = if json {
+        None
     } else {
-        // YAML keys sit at the start of their line (after indentation or "- ").
-        let line_start = rules::line_start(data, ks)?;
-        let lead = &data[line_start..ks];
-        if lead.is_empty() || !lead.iter().all(|&b| matches!(b, b' ' | b'-')) {
+        let mut ls = ks;
+        while ls > 0 && matches!(data[ls - 1], b' ' | b'-') {
+            ls -= 1;
+        }
+        if ls == ks || (ls > 0 && data[ls - 1] != b'\n') {
             // A top-level key has no enclosing `user:`.
             return None;
         }
-        yaml_ancestors(data, ks)
+        Some(ls)
+    };
+    let ancestors = match yaml_line {
+        None => json_ancestors(data, ks - 1, memo),
+        Some(ls) => yaml_ancestors(data, ls, ks, memo),
     };
     let parent = ancestors.first().copied();
     let grandparent = ancestors.get(1).copied();
     let in_user = parent == Some(b"user".as_slice());
     let in_auth_provider =
         parent == Some(b"config".as_slice()) && grandparent == Some(b"auth-provider".as_slice());
+    if !in_user && !in_auth_provider {
+        return None;
+    }
+    let value = value_after_key(data, ke)?;
+    let text = value.text;
+    if is_placeholder(text) {
+        return None;
+    }
     let mut c = match key {
         b"token" if in_user => {
             // A JWT is reported by the JWT rule, with its claims.
@@ -230,7 +353,7 @@ mod tests {
 
     fn find(text: &str, kw: &str) -> Option<Candidate> {
         let s = text.find(kw).unwrap();
-        at(text.as_bytes(), s, s + kw.len(), 0)
+        at(text.as_bytes(), s, s + kw.len(), 0, &mut Memo::default())
     }
 
     #[test]
@@ -254,6 +377,62 @@ mod tests {
         let c = find(text, "client-secret").unwrap();
         assert_eq!(c.rule_id, rules::KUBECONFIG_OIDC_TOKEN);
         assert_eq!(c.secret, "s3cr3t-v4lue-123");
+    }
+
+    #[test]
+    fn remembered_lookups_give_the_answers_of_fresh_ones() {
+        let text = "users:\n- name: a\n  user:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-one\n    # note\n    password: p4ssw0rd-two\nsteps:\n  with:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-three\n  user:\n    password: p4ssw0rd-four\n---\n    password: p4ssw0rd-five\n";
+        let data = text.as_bytes();
+        let mut memo = Memo::default();
+        let mut shared = Vec::new();
+        let mut fresh = Vec::new();
+        for (i, _) in text
+            .match_indices("password")
+            .chain(text.match_indices("token:"))
+        {
+            let end = if data[i] == b't' { i + 6 } else { i + 8 };
+            shared.push(at(data, i, end, 0, &mut memo).map(|c| c.secret));
+            fresh.push(at(data, i, end, 0, &mut Memo::default()).map(|c| c.secret));
+        }
+        assert_eq!(shared, fresh);
+        let found: Vec<_> = shared.into_iter().flatten().collect();
+        assert_eq!(
+            found,
+            [
+                "p4ssw0rd-one",
+                "p4ssw0rd-two",
+                "p4ssw0rd-four",
+                "0123456789abcdef0123"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_siblings_share_one_walk_and_give_the_answers_of_fresh_ones() {
+        let mut text =
+            String::from(r#"{"users":[{"name":"a","user":{"token":"0123456789abcdef0123"}},"#);
+        text.push_str(r#"{"items":["#);
+        for i in 0..500 {
+            text.push_str(&format!(
+                r#"{{"password":"s3cr3t-{i}","n":[1,{{"x":2}}]}},"#
+            ));
+        }
+        text.push_str(r#"{"user":{"password":"p4ssw0rd-last"}}]}]}"#);
+        let data = text.as_bytes();
+        let mut memo = Memo::default();
+        let mut shared = Vec::new();
+        let mut fresh = Vec::new();
+        for (i, _) in text
+            .match_indices("password")
+            .chain(text.match_indices("token\""))
+        {
+            let end = if data[i] == b't' { i + 6 } else { i + 8 };
+            shared.push(at(data, i, end, 0, &mut memo).map(|c| c.secret));
+            fresh.push(at(data, i, end, 0, &mut Memo::default()).map(|c| c.secret));
+        }
+        assert_eq!(shared, fresh);
+        let found: Vec<_> = shared.into_iter().flatten().collect();
+        assert_eq!(found, ["p4ssw0rd-last", "0123456789abcdef0123"]);
     }
 
     #[test]

@@ -34,9 +34,11 @@ pub(crate) struct Ctx<'a> {
     pool: OnceLock<Option<rayon::ThreadPool>>,
 }
 
-/// Hands findings to [`Events`], recording a transcoding step when there was one.
+/// Hands findings and problems to [`Events`], recording a transcoding step when there was
+/// one.
 struct EventSink<'a> {
-    events: &'a dyn Events,
+    ctx: &'a Ctx<'a>,
+    path: &'a str,
     step: Option<&'static str>,
 }
 
@@ -45,7 +47,10 @@ impl Sink for EventSink<'_> {
         if let Some(step) = self.step {
             f.decoded_from.insert(0, step.to_owned());
         }
-        self.events.finding(f);
+        self.ctx.finding(f);
+    }
+    fn incomplete(&mut self, kind: Problem, message: &str) {
+        self.ctx.report(self.path, kind, message);
     }
 }
 
@@ -137,7 +142,8 @@ impl<'a> Ctx<'a> {
     /// Scans text bytes held in memory.
     fn scan_text(&self, data: &[u8], origin: &Origin, step: Option<&'static str>) {
         let mut sink = EventSink {
-            events: self.events,
+            ctx: self,
+            path: &origin.path,
             step,
         };
         self.scanner.scan_bytes_with(data, origin, &mut sink);
@@ -154,7 +160,8 @@ impl<'a> Ctx<'a> {
         step: Option<&'static str>,
     ) {
         let mut sink = EventSink {
-            events: self.events,
+            ctx: self,
+            path: &origin.path,
             step,
         };
         match self.scanner.scan_reader(reader, origin, &mut sink) {
@@ -234,7 +241,8 @@ impl<'a> Ctx<'a> {
             // Scan what arrived (findings before a bomb or a corrupt block are kept).
             if encoding::sniff(&buf) == Kind::Text {
                 let mut sink = EventSink {
-                    events: self.events,
+                    ctx: self,
+                    path: &origin.path,
                     step: None,
                 };
                 self.scanner.scan_bytes_with(&buf, origin, &mut sink);

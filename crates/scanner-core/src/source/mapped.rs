@@ -116,8 +116,12 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         let m = map(file, start as u64, end - start)?;
         let pre = own.start - start;
         let own_len = own.end - own.start;
-        let mut findings: Vec<Finding> = Vec::new();
-        ctx.scanner.scan_bytes_with(&m, origin, &mut findings);
+        let mut found = crate::sink::Collected::default();
+        ctx.scanner.scan_bytes_with(&m, origin, &mut found);
+        for (kind, msg) in &found.problems {
+            ctx.report(&origin.path, *kind, msg);
+        }
+        let mut findings = found.findings;
         findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
         ctx.progress(&origin.path, own_len as u64);
         let stride = count_now.then(|| {

@@ -9,6 +9,7 @@ use crate::finding::{Finding, GitLocation};
 use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::scanner::Scanner;
+use crate::sink::Collected;
 use crate::source::Events;
 
 /// One place a blob was introduced.
@@ -46,8 +47,12 @@ pub(crate) fn scan_blob(
     let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
         return Ok(None);
     };
-    let mut findings = Vec::new();
-    let read = scan_object(objs, scanner, job.blob, size, &first.path, &mut findings);
+    let mut found = Collected::default();
+    let read = scan_object(objs, scanner, job.blob, size, &first.path, &mut found);
+    for (kind, msg) in &found.problems {
+        events.error(&label(), *kind, msg);
+    }
+    let findings = found.findings;
     if !findings.is_empty() {
         let infos: Vec<_> = job
             .intros
@@ -99,7 +104,7 @@ pub(crate) fn scan_object(
     id: Oid,
     size: u64,
     path: &str,
-    out: &mut Vec<Finding>,
+    out: &mut Collected,
 ) -> Result<u64, git2::Error> {
     let origin = Origin::path(path);
     if size >= STREAM_FROM {

@@ -15,6 +15,7 @@ use super::objects::{LooseObjects, Objects};
 use super::stream::Packs;
 use super::{open, Error, Result};
 use crate::scanner::Scanner;
+use crate::sink::Collected;
 use crate::source::Events;
 
 /// What a staged scan did.
@@ -101,8 +102,12 @@ pub fn scan_staged_with(
                 continue;
             }
         };
-        let mut findings = Vec::new();
-        let read = scan_object(objs, scanner, entry.id, size, &path, &mut findings);
+        let mut found = Collected::default();
+        let read = scan_object(objs, scanner, entry.id, size, &path, &mut found);
+        for (kind, msg) in &found.problems {
+            events.error(&path, *kind, msg);
+        }
+        let mut findings = found.findings;
         if !findings.is_empty() {
             let known = match (head_id, head.as_ref()) {
                 (Some(old), _) => secrets_in(objs, scanner, old, &path, opts),
@@ -219,9 +224,10 @@ fn secrets_in(
         Ok(s) if opts.max_blob_size.is_none_or(|max| s <= max) => s,
         _ => return HashSet::new(),
     };
-    let mut found = Vec::new();
+    let mut found = Collected::default();
     let _ = scan_object(objs, scanner, id, size, path, &mut found);
     found
+        .findings
         .into_iter()
         .map(|f| (f.rule_id, f.secret.expose().to_owned()))
         .collect()
