@@ -429,7 +429,8 @@ impl<'a> Json<'a> {
         let start = self.i + 1;
         let mut j = start;
         loop {
-            let p = memchr::memchr2(b'"', b'\\', &self.s[j..])?;
+            // A backslash as the very last byte steps past the end: not a string.
+            let p = memchr::memchr2(b'"', b'\\', self.s.get(j..)?)?;
             j += p;
             if self.s[j] == b'\\' {
                 j += 2;
@@ -507,6 +508,18 @@ impl<'a> Json<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `slack` fuzz target: a string whose last byte is a backslash.
+    #[test]
+    fn truncated_escape_at_the_end_is_not_a_panic() {
+        for s in [&b"[\"ab\\"[..], b"[{\"text\": \"x\\", b"\"\\"] {
+            assert_eq!(Json::new(s).array_elements(), None, "{s:?}");
+        }
+        assert_eq!(
+            Json::new(b"[\"a\\\"b\"]").array_elements(),
+            Some(vec![1..7])
+        );
+    }
 
     #[test]
     fn day_paths() {
