@@ -517,7 +517,7 @@ mod tests {
         }
         assert_eq!(
             Json::new(b"[\"a\\\"b\"]").array_elements(),
-            Some(vec![1..7])
+            Some(std::iter::once(1..7).collect())
         );
     }
 

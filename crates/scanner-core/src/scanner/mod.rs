@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::allowlist::Verdict;
 use crate::analyse;
 use crate::config::Config;
-use crate::decode::run::{decode_encoded_run, enclosing_json_string, shift, MAX_RUN};
+use crate::decode::run::{enclosing_json_string, shift, MAX_RUN};
 use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
 use crate::finding::{Finding, Secret, TokenInfo};
@@ -24,6 +24,11 @@ use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_se
 use crate::sink::Sink;
 use crate::suppress;
 use crate::verify::KeySet;
+
+mod builder;
+mod layers;
+
+pub use builder::ScannerBuilder;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
@@ -70,89 +75,6 @@ impl Candidate {
             description: None,
             matched: None,
         }
-    }
-}
-
-/// Builds a [`Scanner`].
-#[derive(Debug, Clone, Default)]
-pub struct ScannerBuilder {
-    now: Option<i64>,
-    chunk_size: Option<usize>,
-    decode_budget: Option<usize>,
-    config: Option<Arc<Config>>,
-    keys: Option<Arc<KeySet>>,
-    fingerprint_key: Option<fingerprint::Key>,
-}
-
-impl ScannerBuilder {
-    /// Keys fingerprints with `key` (HMAC): reports and baselines then give nothing to
-    /// anyone without it. Keep it with the project's secrets (CI variable); the same key
-    /// gives the same fingerprints on every machine.
-    pub fn fingerprint_key(mut self, key: &[u8]) -> Self {
-        self.fingerprint_key = Some(fingerprint::Key(key.to_vec()));
-        self
-    }
-
-    /// Caps the decoded bytes one scan call may produce (default: 8 MiB plus four per input
-    /// byte, which three levels of decoding never need). Text left undecoded beyond it is
-    /// reported to the sink as `decode-budget`, never skipped silently.
-    pub fn decode_budget(mut self, bytes: usize) -> Self {
-        self.decode_budget = Some(bytes);
-        self
-    }
-
-    /// Fixes "now" (Unix seconds) for expiry checks, for reproducible runs.
-    pub fn now(mut self, unix_secs: i64) -> Self {
-        self.now = Some(unix_secs);
-        self
-    }
-
-    /// Fixes "now" from an RFC 3339 timestamp.
-    pub fn now_rfc3339(self, ts: &str) -> crate::Result<Self> {
-        let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| crate::Error::Time(ts.to_owned()))?;
-        Ok(self.now(t.unix_timestamp()))
-    }
-
-    /// Chunk size for [`Scanner::scan_reader`] (at least `2 * CHUNK_OVERLAP`).
-    pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.chunk_size = Some(bytes.max(2 * CHUNK_OVERLAP));
-        self
-    }
-
-    /// Adds a configuration: custom rules, allowlists, disabled rules, severity overrides.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = Some(Arc::new(config));
-        self
-    }
-
-    /// Public keys to verify JWT signatures with (`token.signature`); without them every
-    /// token stays `unverified`.
-    pub fn keys(mut self, keys: KeySet) -> Self {
-        self.keys = (!keys.is_empty()).then(|| Arc::new(keys));
-        self
-    }
-
-    /// Compiles the rules into a scanner.
-    pub fn build(self) -> crate::Result<Scanner> {
-        let custom = self
-            .config
-            .as_ref()
-            .map_or_else(Vec::new, |c| c.rules.keywords());
-        let prefilter = Prefilter::new(&custom).map_err(|e| crate::Error::Rule {
-            id: "prefilter".into(),
-            reason: e.to_string(),
-        })?;
-        Ok(Scanner {
-            prefilter,
-            now: self.now,
-            chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
-            decode_budget: self.decode_budget,
-            suppressed: AtomicU64::new(0),
-            config: self.config,
-            keys: self.keys,
-            fingerprints: Fingerprinter::new(self.fingerprint_key.as_ref().map(|k| &k.0[..])),
-        })
     }
 }
 
@@ -498,34 +420,6 @@ impl Scanner {
         });
     }
 
-    /// Scans decoded text as a child layer, within the depth and byte budgets.
-    fn rescan(
-        &self,
-        state: &mut State,
-        parent: &Layer<'_>,
-        depth: usize,
-        decoded: Decoded,
-        step: Step,
-    ) {
-        if depth + 1 > MAX_DEPTH || decoded.bytes.is_empty() {
-            return;
-        }
-        if decoded.bytes.len() > state.budget {
-            state.over_budget = true;
-            return;
-        }
-        state.budget -= decoded.bytes.len();
-        let mut steps = parent.steps.clone();
-        steps.push(step);
-        let child = Layer {
-            data: &decoded.bytes,
-            open_start: false,
-            steps,
-            parent: Some((&decoded, parent)),
-        };
-        self.scan_layer(state, &child, depth + 1);
-    }
-
     fn scan_layer(&self, state: &mut State, layer: &Layer<'_>, depth: usize) {
         let data = layer.data;
         let mut consumed = 0usize;
@@ -620,31 +514,6 @@ impl Scanner {
         }
     }
 
-    /// Decodes the base64 run around a hit at `phase` in its group and scans what it holds.
-    fn base64_run(
-        &self,
-        state: &mut State,
-        layer: &Layer<'_>,
-        depth: usize,
-        hit: usize,
-        phase: usize,
-        (runs, consumed): (&mut Runs, &mut usize),
-    ) {
-        if depth >= MAX_DEPTH {
-            return;
-        }
-        let data = layer.data;
-        for range in runs
-            .hit(data, hit, phase, layer.open_start, consumed)
-            .into_iter()
-            .flatten()
-        {
-            if let Some((decoded, pre)) = decode_encoded_run(&data[range.clone()], range.start) {
-                self.rescan_steps(state, layer, depth, decoded, pre, Step::Base64);
-            }
-        }
-    }
-
     /// Runs the configuration's custom rules over one layer.
     fn scan_custom(&self, state: &mut State, layer: &Layer<'_>, cfg: &Config) {
         if cfg.rules.is_empty() {
@@ -655,41 +524,6 @@ impl Scanner {
         cfg.rules.scan(layer.data, hits, state.path, &mut found);
         for c in found {
             self.emit(state, layer, c);
-        }
-    }
-
-    /// Rescans base64 that first needed JSON or percent unescaping, recording every step.
-    fn rescan_steps(
-        &self,
-        state: &mut State,
-        layer: &Layer<'_>,
-        depth: usize,
-        decoded: Decoded,
-        pre: Option<(Decoded, Step)>,
-        step: Step,
-    ) {
-        match pre {
-            None => self.rescan(state, layer, depth, decoded, step),
-            Some((unescaped, pre_step)) => {
-                // Budget the intermediate layer too, then scan the base64 output beneath it.
-                if depth + 2 > MAX_DEPTH {
-                    return;
-                }
-                if unescaped.bytes.len() > state.budget {
-                    state.over_budget = true;
-                    return;
-                }
-                state.budget -= unescaped.bytes.len();
-                let mut steps = layer.steps.clone();
-                steps.push(pre_step);
-                let mid = Layer {
-                    data: &unescaped.bytes,
-                    open_start: false,
-                    steps,
-                    parent: Some((&unescaped, layer)),
-                };
-                self.rescan(state, &mid, depth + 1, decoded, step);
-            }
         }
     }
 }
