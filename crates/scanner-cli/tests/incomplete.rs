@@ -280,3 +280,24 @@ fn submodules_in_history_are_reported_once_as_not_scanned() {
     let (code, _, _) = git_scan(&r, &["--fail-on-incomplete"]);
     assert_eq!(code, 3);
 }
+
+#[test]
+fn a_bare_range_that_selects_nothing_is_an_error_an_empty_explicit_one_a_warning() {
+    let r = Repo::new();
+    r.write("README.md", "hi\n");
+    r.commit("one");
+    r.write("deploy/kube.env", "KUBE_TOKEN=none-yet\n");
+    r.commit("two");
+    let out = leakscan_bounded(
+        r.path(),
+        &["git", ".", "--range", "HEAD", "--no-progress"],
+        &[],
+        LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--branch HEAD"), "{}", stderr(&out));
+    let (code, doc, _) = git_scan(&r, &["--range", "HEAD..HEAD"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["errors"][0]["kind"], "empty-range");
+    assert_eq!(doc["stats"]["commits"], 0);
+}

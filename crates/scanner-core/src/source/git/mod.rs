@@ -59,6 +59,13 @@ pub enum Error {
     /// A range was expected (`BASE..HEAD`).
     #[error("{0:?} is not a range: expected BASE..HEAD")]
     NotARange(String),
+    /// A bare `--range BASE` (meaning `BASE..HEAD`) that selects nothing, e.g. `--range
+    /// HEAD`: almost surely not what was meant, and it would pass every check unscanned.
+    #[error(
+        "--range {0} selects no commits: a bare BASE means BASE..HEAD; to scan the history \
+         of {0} use --branch {0}"
+    )]
+    EmptyBareRange(String),
     /// The repository has no index (bare) or it could not be read.
     #[error("reading the index: {0}")]
     Index(#[source] git2::Error),

@@ -247,6 +247,9 @@ pub(crate) fn list_commits(
             let head = resolve(objs, head).map_err(err)?;
             let base = resolve(objs, base).map_err(err)?;
             let ids = graph.range(base, head);
+            if ids.is_empty() && !spec.contains("..") {
+                return Err(Error::EmptyBareRange(spec.to_owned()));
+            }
             if ids.is_empty() {
                 events.error(
                     ".",
