@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput of `leakscan scan` on a >= 1 GiB tree of realistic logs and manifests, and on
-# one 2 GiB log file, beside `rg -c eyJ` in the same run: wall time (best of N), MB/s, the
+# one 2 GiB log file, beside `rg -uu -c eyJ` (hidden and ignored files on both sides) in the same run: wall time (best of N), MB/s, the
 # ratio to ripgrep, and peak RSS (/usr/bin/time -v).
 #
 #   bash benches/bench_tree.sh            # generates the corpus in /tmp once, then measures
@@ -188,7 +188,7 @@ measure() {
 }
 
 results=$(
-    measure "rg -c eyJ (tree)" "$TREE_BYTES" rg -c eyJ "$TREE"
+    measure "rg -uu -c eyJ (tree)" "$TREE_BYTES" rg -uu -c eyJ "$TREE"
     measure "leakscan scan (tree)" "$TREE_BYTES" "$LEAKSCAN" scan -q --format json "$TREE"
     measure "rg -c eyJ (2 GiB file)" "$BIG_BYTES" rg -c eyJ "$BIG"
     measure "leakscan scan (2 GiB file)" "$BIG_BYTES" "$LEAKSCAN" scan -q --format json "$BIG"

@@ -36,11 +36,19 @@ pub struct ScanArgs {
     /// Files or directories to scan ("-" for standard input).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Scan files that .gitignore / .ignore exclude.
+    /// Skip files that .gitignore / .ignore exclude (by default they are scanned: an
+    /// ignored .env is still a token on disk).
     #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Skip hidden files and directories (by default they are scanned: .kube/config, .env,
+    /// .bash_history). .git, .hg and .svn are never walked; use `leakscan git` for history.
+    #[arg(long)]
+    pub skip_hidden: bool,
+    /// Accepted for compatibility: ignored files are scanned by default.
+    #[arg(long, hide = true)]
     pub no_ignore: bool,
-    /// Scan hidden files and directories.
-    #[arg(long)]
+    /// Accepted for compatibility: hidden files are scanned by default.
+    #[arg(long, hide = true)]
     pub hidden: bool,
     /// Skip paths matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]

@@ -69,8 +69,8 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
     let scanner = build_scanner(&args.common, config)?;
     config::report_skipped(scanner.config(), &reporter);
     let opts = ScanOptions {
-        no_ignore: args.no_ignore,
-        hidden: args.hidden,
+        no_ignore: !args.respect_gitignore,
+        hidden: !args.skip_hidden,
         exclude: args.exclude.clone(),
         max_file_size: args.max_file_size,
         threads: args.common.threads.unwrap_or(0),

@@ -186,13 +186,38 @@ fn options_exclude_hidden_no_ignore_max_size_depth_threads() {
         let doc = json(&leakscan(root, &a));
         positions(&doc).into_iter().map(|p| p.1).collect()
     };
-    assert_eq!(paths(&[]), vec!["a.log", "e.zip!/e.log", "vendor/d.log"]);
+    // A secret scanner's default: hidden and ignored files too; never the .git internals.
+    write(root, ".git/config.log", &log);
+    let everything = vec![
+        ".cache/c.log",
+        "a.log",
+        "b.tmp",
+        "e.zip!/e.log",
+        "vendor/d.log",
+    ];
+    assert_eq!(paths(&[]), everything);
     assert_eq!(
-        paths(&["--exclude", "vendor/", "--threads", "1"]),
+        paths(&["--hidden", "--no-ignore"]),
+        everything,
+        "old flags still accepted"
+    );
+    assert_eq!(
+        paths(&["--skip-hidden", "--respect-gitignore"]),
+        vec!["a.log", "e.zip!/e.log", "vendor/d.log"]
+    );
+    assert_eq!(
+        paths(&[
+            "--skip-hidden",
+            "--respect-gitignore",
+            "--exclude",
+            "vendor/",
+            "--threads",
+            "1"
+        ]),
         vec!["a.log", "e.zip!/e.log"]
     );
     assert_eq!(
-        paths(&["--hidden", "--no-ignore", "--exclude", "*.zip"]),
+        paths(&["--exclude", "*.zip"]),
         vec![".cache/c.log", "a.log", "b.tmp", "vendor/d.log"]
     );
     let doc = json(&leakscan(
@@ -371,4 +396,41 @@ fn big_file_same_findings_mapped_or_read() {
     )];
     assert_eq!(got[0], want, "mapped");
     assert_eq!(got[1], want, "--no-mmap");
+}
+
+#[test]
+fn a_home_directory_is_scanned_with_its_dotfiles_and_ignored_files_by_default() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path();
+    write(root, ".kube/config", KUBECONFIG);
+    let tok = common::legacy_token("prod", "deployer", "deployer-token-h8c2v");
+    let history = format!("ls -la\nkubectl --token={tok} get pods -n prod\nexit\n");
+    write(root, ".bash_history", history.as_bytes());
+    write(root, "src/app/.gitignore", b".env\n");
+    let env_tok = common::legacy_token("ci", "builder", "builder-token-x9w3q");
+    write(
+        root,
+        "src/app/.env",
+        format!("KUBE_TOKEN={env_tok}\n").as_bytes(),
+    );
+    // A repository's object store is history, for `leakscan git`; never walked as files.
+    write(
+        root,
+        "src/app/.git/HEAD.orig",
+        format!("{env_tok}\n").as_bytes(),
+    );
+    let doc = json(&leakscan(root, &["--format", "json", "."]));
+    let found: Vec<(String, String, u64, u64)> = positions(&doc);
+    assert_eq!(
+        found,
+        vec![
+            ("k8s-sa-token-legacy".into(), ".bash_history".into(), 2, 17),
+            ("kubeconfig-token".into(), ".kube/config".into(), 4, 12),
+            ("k8s-sa-token-legacy".into(), "src/app/.env".into(), 1, 12),
+        ]
+    );
+    assert_eq!(doc["findings"][2]["token"]["namespace"], "ci");
+    // Narrowed on request.
+    let narrow = json(&leakscan(root, &["--format", "json", "--skip-hidden", "."]));
+    assert!(positions(&narrow).is_empty(), "{:?}", positions(&narrow));
 }

@@ -32,7 +32,10 @@ fn tree_walk_labels_gitignore_hidden_and_exclude() {
     write(root, "kube/config", KUBECONFIG);
     let (line, col) = pos(&text, &tok);
 
+    // Narrowed like a code search tool: ignore rules honoured, hidden entries skipped.
     let opts = ScanOptions {
+        no_ignore: false,
+        hidden: false,
         exclude: vec!["vendor/".into()],
         threads: 2,
         ..ScanOptions::default()
@@ -56,10 +59,8 @@ fn tree_walk_labels_gitignore_hidden_and_exclude() {
         "build.log and kube/config (.gitignore is hidden)"
     );
 
-    // --no-ignore --hidden brings the other two back; the exclude glob still applies.
+    // The default brings the other two back; the exclude glob still applies.
     let opts = ScanOptions {
-        no_ignore: true,
-        hidden: true,
         exclude: vec!["vendor/".into()],
         ..ScanOptions::default()
     };

@@ -38,9 +38,11 @@ use crate::source::Events;
 /// What a file-tree scan looks at and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
-    /// Scan files that `.gitignore` / `.ignore` exclude.
+    /// Scan files that `.gitignore` / `.ignore` exclude (default: yes — an ignored `.env`
+    /// is still a token on disk).
     pub no_ignore: bool,
-    /// Scan hidden files and directories.
+    /// Scan hidden files and directories (default: yes — `.kube/config`, `.env` and
+    /// `.bash_history` are where tokens sit). Version-control internals are never walked.
     pub hidden: bool,
     /// Globs (gitignore syntax) of paths to skip.
     pub exclude: Vec<String>,
@@ -64,8 +66,8 @@ pub struct ScanOptions {
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
-            no_ignore: false,
-            hidden: false,
+            no_ignore: true,
+            hidden: true,
             exclude: Vec::new(),
             max_file_size: 10 << 30,
             threads: 0,
@@ -148,7 +150,10 @@ pub fn scan_paths(
             .git_exclude(!opts.no_ignore)
             .parents(!opts.no_ignore)
             .follow_links(opts.follow_symlinks)
-            .threads(opts.threads);
+            .threads(opts.threads)
+            // Object stores hold the history `leakscan git` reads properly (decompressed,
+            // attributed); walking them as files would only see zlib streams.
+            .filter_entry(|e| e.depth() == 0 || !is_vcs_dir(e));
         if !opts.exclude.is_empty() {
             let mut ob = OverrideBuilder::new("");
             for g in &opts.exclude {
@@ -236,6 +241,12 @@ fn visit(ctx: &Ctx<'_>, slack: &DirExports, entry: &DirEntry, buf: &mut Vec<u8>)
         Err(e) => return walk_error(ctx, &e, Some(path)),
     };
     scan_file(ctx, slack, path, &name, &meta, buf);
+}
+
+/// Whether `e` is a version-control directory (`.git`, `.hg`, `.svn`).
+fn is_vcs_dir(e: &ignore::DirEntry) -> bool {
+    e.file_type().is_some_and(|t| t.is_dir())
+        && matches!(e.file_name().to_str(), Some(".git" | ".hg" | ".svn"))
 }
 
 /// Which special file (not regular, not a directory) a file type is.
