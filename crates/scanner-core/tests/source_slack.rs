@@ -265,3 +265,34 @@ fn export_in_a_tarball_with_a_folder_prefix() {
     let out = scan(dir.path());
     check(&out, "export.tgz!/acme-slack/", &files);
 }
+
+/// Found by the `slack` fuzz target: context is read from the same hostile file, so a `ts`
+/// (or a name) holding the message text must not carry the secret into the report.
+#[test]
+fn context_from_a_hostile_day_file_never_carries_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = export_files();
+    let tok = common::legacy_token("ci", "deployer", "deployer-token-ts0ts");
+    let text = format!("here is the deployer token, use it for now: {tok}");
+    let day = json!([msg("U024BE7LH", &format!("1709640000.0 {text}"), &text)]);
+    files.retain(|(name, _)| !name.contains('/'));
+    files.push(("ops/2024-03-05.json".into(), slack_json(&day)));
+    let root = dir.path().join("export");
+    write_dir(&root, &files);
+    let out = scan(&root);
+    assert!(!out.findings.is_empty(), "{:?}", out.errors);
+    for f in &out.findings {
+        assert!(
+            !f.context.contains_key("ts"),
+            "not a Slack timestamp: {:?}",
+            f.context
+        );
+        let secret = f.secret.expose();
+        assert!(
+            f.context.values().all(|v| !v.contains(secret)),
+            "{:?}",
+            f.context
+        );
+        assert!(!format!("{f:?}").contains(secret));
+    }
+}

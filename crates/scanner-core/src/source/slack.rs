@@ -291,7 +291,11 @@ fn scan_day(ctx: &Ctx<'_>, raw: &[u8], origin: &Origin, day: &Day<'_>) -> bool {
         let mut o = origin.clone();
         o.context.insert("channel".into(), day.channel.clone());
         o.context.insert("date".into(), day.date.clone());
-        if let Some(ts) = msg.get("ts").and_then(Value::as_str) {
+        if let Some(ts) = msg
+            .get("ts")
+            .and_then(Value::as_str)
+            .filter(|t| is_slack_ts(t))
+        {
             o.context.insert("ts".into(), ts.to_owned());
         }
         let user_id = msg.get("user").and_then(Value::as_str);
@@ -305,10 +309,10 @@ fn scan_day(ctx: &Ctx<'_>, raw: &[u8], origin: &Origin, day: &Day<'_>) -> bool {
             .or_else(|| msg.get("username").and_then(Value::as_str))
             .or(user_id);
         if let Some(user) = user {
-            o.context.insert("user".into(), user.to_owned());
+            o.context.insert("user".into(), clip(user));
         }
         if let Some(id) = user_id {
-            o.context.insert("user_id".into(), id.to_owned());
+            o.context.insert("user_id".into(), clip(id));
         }
         let mut seen_text = HashSet::new();
         let mut seen_secret = HashSet::new();
@@ -321,13 +325,34 @@ fn scan_day(ctx: &Ctx<'_>, raw: &[u8], origin: &Origin, day: &Day<'_>) -> bool {
                 if !seen_secret.insert((f.rule_id.clone(), f.secret.expose().to_owned())) {
                     continue;
                 }
-                let f = relocate(f, &decoded, span.clone(), raw, &mut lines);
+                let mut f = relocate(f, &decoded, span.clone(), raw, &mut lines);
+                // Context comes from the same hostile file: it must not carry the secret.
+                let secret = f.secret.expose().to_owned();
+                for v in f.context.values_mut() {
+                    if v.contains(&secret) {
+                        *v = f.secret.redacted();
+                    }
+                }
                 ctx.finding(f);
             }
         }
     }
     ctx.scanned(&origin.path, raw.len() as u64);
     true
+}
+
+/// Whether `ts` looks like a Slack message timestamp (`1709640000.000100`).
+fn is_slack_ts(ts: &str) -> bool {
+    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    ts.len() <= 24
+        && !secs.is_empty()
+        && secs.bytes().all(|b| b.is_ascii_digit())
+        && micros.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A name from the export, cut to a sane length (it is only a label).
+fn clip(s: &str) -> String {
+    s.chars().take(80).collect()
 }
 
 /// Moves a finding made in an unescaped string back to the string's place in the file.
@@ -508,6 +533,17 @@ impl<'a> Json<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `slack` fuzz target: a message whose `ts` held the message text.
+    #[test]
+    fn only_real_timestamps_become_context() {
+        assert!(is_slack_ts("1709640000.000100"));
+        assert!(is_slack_ts("1709640000"));
+        assert!(!is_slack_ts(
+            "1709640000.0 token, use it for now: eyJhbGciOiJSUzI1NiJ9"
+        ));
+        assert!(!is_slack_ts(""));
+    }
 
     /// Found by the `slack` fuzz target: a string whose last byte is a backslash.
     #[test]
