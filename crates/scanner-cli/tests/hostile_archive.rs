@@ -12,40 +12,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use support_cli::{json_of, leakscan_bounded};
+use support_cli::error_kinds as errors;
 
 const LIMIT: Duration = Duration::from_secs(120);
 const KUBECONFIG: &str =
     "users:\n- name: ops\n  user:\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\n";
 
 fn scan(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json", "--no-progress"];
-    all.extend_from_slice(args);
-    let out = leakscan_bounded(dir, &all, &[], LIMIT);
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&out.status),
-        None,
-        "killed by a signal"
-    );
-    let doc = json_of(&out);
-    (out.status.code().unwrap_or(-1), doc)
-}
-
-/// (path, kind) of every reported error or skip.
-fn errors(doc: &Value) -> Vec<(String, String)> {
-    let mut e: Vec<(String, String)> = doc["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["path"].as_str().unwrap().to_owned(),
-                e["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    e.sort();
-    e
+    support_cli::scan_json(dir, args, LIMIT)
 }
 
 /// (rule, path, line) of every finding, sorted.

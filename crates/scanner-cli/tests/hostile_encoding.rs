@@ -8,17 +8,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support_cli::{json_of, leakscan_bounded};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const KUBECONFIG: &str =
     "users:\r\n- name: ops\r\n  user:\r\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\r\n";
 
 fn scan(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["scan", "--format", "json", "--no-progress"];
-    all.extend_from_slice(args);
-    let out = leakscan_bounded(dir, &all, &[], LIMIT);
-    (out.status.code().unwrap_or(-1), json_of(&out))
+    support_cli::scan_json(dir, args, LIMIT)
 }
 
 /// (rule, path, line, column, first decoding step) of every finding, sorted by path.

@@ -98,3 +98,35 @@ pub fn leakscan_bounded(
         stderr: err.join().unwrap_or_default(),
     }
 }
+
+/// `leakscan scan ARGS --format json --no-progress` in `dir` within `limit`: the exit code
+/// and the report. A death by signal (SIGBUS, SIGSEGV ...) fails the test.
+pub fn scan_json(dir: &Path, args: &[&str], limit: std::time::Duration) -> (i32, Value) {
+    let mut all = vec!["scan", "--format", "json", "--no-progress"];
+    all.extend_from_slice(args);
+    let out = leakscan_bounded(dir, &all, &[], limit);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        None,
+        "killed by a signal"
+    );
+    let doc = json_of(&out);
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// (path, kind) of every reported error or skip, sorted.
+pub fn error_kinds(doc: &Value) -> Vec<(String, String)> {
+    let mut e: Vec<(String, String)> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    e.sort();
+    e
+}
