@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
-use support_cli::{json_of, leakscan_bounded, stderr};
+use support_cli::{error_kinds as reported, json_of, leakscan_bounded, stderr};
 use support_git::Repo;
 
 /// Far above what any of these scans needs; a hang is what it catches.
@@ -196,23 +196,6 @@ fn scan_dir(dir: &std::path::Path, args: &[&str], limit: Duration) -> (i32, Valu
         stderr(&out)
     );
     (out.status.code().unwrap_or(-1), json_of(&out), stderr(&out))
-}
-
-/// (path, kind) of every reported error or skip.
-fn reported(report: &Value) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = report["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["path"].as_str().unwrap().to_owned(),
-                e["kind"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 /// `abbrev:path`, the label git warnings carry.
@@ -462,16 +445,7 @@ fn submodule_does_not_crash_the_scan() {
     let r = Repo::new();
     r.write("main.env", &format!("T={}\n", tok("in-main")));
     r.commit("main");
-    let url = format!("file://{}", sub.path().display());
-    r.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &url,
-        "vendor/sub",
-    ]);
+    r.add_submodule(&sub, "vendor/sub");
     r.commit("add submodule");
     let (code, report, err) = scan(&r, &["."]);
     assert_eq!(code, 1, "{err}");

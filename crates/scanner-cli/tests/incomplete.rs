@@ -243,16 +243,7 @@ fn submodules_in_history_are_reported_once_as_not_scanned() {
     let r = Repo::new();
     r.write("README.md", "top\n");
     r.commit("top");
-    let url = format!("file://{}", sub.path().display());
-    r.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &url,
-        "vendor/lib",
-    ]);
+    r.add_submodule(&sub, "vendor/lib");
     r.commit("add submodule");
     sub.write("lib.txt", "v2\n");
     sub.commit("v2");

@@ -379,23 +379,29 @@ mod tests {
         assert_eq!(c.secret, "s3cr3t-v4lue-123");
     }
 
-    #[test]
-    fn remembered_lookups_give_the_answers_of_fresh_ones() {
-        let text = "users:\n- name: a\n  user:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-one\n    # note\n    password: p4ssw0rd-two\nsteps:\n  with:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-three\n  user:\n    password: p4ssw0rd-four\n---\n    password: p4ssw0rd-five\n";
+    /// Looks up every `password` and `token_key` hit once with a shared memo and once
+    /// fresh, asserts both agree, and returns the secrets found.
+    fn remembered_equals_fresh(text: &str, token_key: &str) -> Vec<String> {
         let data = text.as_bytes();
         let mut memo = Memo::default();
         let mut shared = Vec::new();
         let mut fresh = Vec::new();
         for (i, _) in text
             .match_indices("password")
-            .chain(text.match_indices("token:"))
+            .chain(text.match_indices(token_key))
         {
             let end = if data[i] == b't' { i + 6 } else { i + 8 };
             shared.push(at(data, i, end, 0, &mut memo).map(|c| c.secret));
             fresh.push(at(data, i, end, 0, &mut Memo::default()).map(|c| c.secret));
         }
         assert_eq!(shared, fresh);
-        let found: Vec<_> = shared.into_iter().flatten().collect();
+        shared.into_iter().flatten().collect()
+    }
+
+    #[test]
+    fn remembered_lookups_give_the_answers_of_fresh_ones() {
+        let text = "users:\n- name: a\n  user:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-one\n    # note\n    password: p4ssw0rd-two\nsteps:\n  with:\n    token: 0123456789abcdef0123\n    password: p4ssw0rd-three\n  user:\n    password: p4ssw0rd-four\n---\n    password: p4ssw0rd-five\n";
+        let found = remembered_equals_fresh(text, "token:");
         assert_eq!(
             found,
             [
@@ -418,20 +424,7 @@ mod tests {
             ));
         }
         text.push_str(r#"{"user":{"password":"p4ssw0rd-last"}}]}]}"#);
-        let data = text.as_bytes();
-        let mut memo = Memo::default();
-        let mut shared = Vec::new();
-        let mut fresh = Vec::new();
-        for (i, _) in text
-            .match_indices("password")
-            .chain(text.match_indices("token\""))
-        {
-            let end = if data[i] == b't' { i + 6 } else { i + 8 };
-            shared.push(at(data, i, end, 0, &mut memo).map(|c| c.secret));
-            fresh.push(at(data, i, end, 0, &mut Memo::default()).map(|c| c.secret));
-        }
-        assert_eq!(shared, fresh);
-        let found: Vec<_> = shared.into_iter().flatten().collect();
+        let found = remembered_equals_fresh(&text, "token\"");
         assert_eq!(found, ["p4ssw0rd-last", "0123456789abcdef0123"]);
     }
 

@@ -27,6 +27,20 @@ impl Repo {
         r
     }
 
+    /// `git submodule add` of the local repository `sub` at `path` (file:// allowed).
+    pub fn add_submodule(&self, sub: &Repo, path: &str) {
+        let url = format!("file://{}", sub.path().display());
+        self.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &url,
+            path,
+        ]);
+    }
+
     /// The work tree.
     pub fn path(&self) -> &Path {
         self.dir.path()
