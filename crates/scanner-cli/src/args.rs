@@ -117,6 +117,10 @@ pub struct GitArgs {
     /// Skip blobs larger than this many bytes, reported as too-large (suffixes K, M, G).
     #[arg(long, value_name = "SIZE", default_value = "10G", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// Maximum depth of nested archives to open in committed blobs (0: archives are not
+    /// opened).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub archive_depth: usize,
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -25,6 +25,7 @@ pub fn create(args: BaselineCreateArgs) -> Result<u8> {
         staged: false,
         branch: Vec::new(),
         max_file_size: args.scan.max_file_size,
+        archive_depth: args.scan.archive_depth,
         common: args.scan.common,
     };
     cmd_git::run_with(git, reporter)

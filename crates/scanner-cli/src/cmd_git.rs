@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use scanner_core::report::RunStats;
+use scanner_core::source::archive::ArchiveLimits;
 use scanner_core::source::git::{self, HistoryOptions, Selection};
 use scanner_core::source::Events;
 use scanner_core::{Finding, Problem};
@@ -40,9 +41,14 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
     let events = ToReporter(&reporter);
     let repo = args.repo.display().to_string();
     let mut stats = RunStats::default();
+    let archive = ArchiveLimits {
+        max_depth: args.archive_depth,
+        ..ArchiveLimits::default()
+    };
     if args.staged {
         let opts = git::StagedOptions {
             max_blob_size: Some(args.max_file_size),
+            archive,
         };
         let s = git::scan_staged_with(&args.repo, &scanner, &opts, &events)
             .with_context(|| format!("scanning the staged changes of {repo}"))?;
@@ -60,6 +66,7 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             selection,
             threads: args.common.threads.unwrap_or(0),
             max_blob_size: Some(args.max_file_size),
+            archive,
         };
         let s = git::scan_history(&args.repo, &scanner, &opts, &events)
             .with_context(|| format!("scanning the history of {repo}"))?;

@@ -54,6 +54,7 @@ fn history(repo: &Repo, selection: Selection) -> (Vec<Finding>, Collect, History
         selection,
         threads: 2,
         max_blob_size: None,
+        ..HistoryOptions::default()
     };
     let stats = git::scan_history(repo.path(), &Scanner::new(), &opts, &ev).expect("scan");
     (ev.sorted(), ev, stats)

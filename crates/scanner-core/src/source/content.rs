@@ -1,6 +1,6 @@
 //! One input's bytes → the scanner: decides whether it is an archive, UTF-16, binary or
 //! text, holds small inputs whole and streams big ones in bounded memory. Shared by the
-//! file-tree, stdin and archive sources.
+//! file-tree, stdin, archive and git sources: a new content type is added here, once.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -326,6 +326,66 @@ impl<'a> Ctx<'a> {
             archive::scan_zip(self, Cursor::new(&buf[..]), origin, depth + 1, b)
         });
     }
+}
+
+/// One object handed to [`gather`]: held in memory, or a stream of unknown length.
+pub(crate) enum Input<'a> {
+    /// The whole object.
+    Bytes(&'a [u8]),
+    /// A stream (big objects), read once in bounded memory.
+    Stream(&'a mut dyn Read),
+}
+
+/// What scanning one object through the content layer found, held for a source that
+/// attributes it afterwards (a git blob's findings go to every commit that introduced it).
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    /// Findings, in input order (archive members in archive order).
+    pub findings: Vec<Finding>,
+    /// `(path, kind, message)`; `path` names the archive member when there is one.
+    pub problems: Vec<(String, Problem, String)>,
+    /// Bytes scanned: decompressed and transcoded, as for files.
+    pub bytes: u64,
+}
+
+/// Collects a [`Ctx`]'s events for [`gather`].
+#[derive(Default)]
+struct Gather(Mutex<Gathered>);
+
+impl Gather {
+    fn with(&self, f: impl FnOnce(&mut Gathered)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+impl Events for Gather {
+    fn finding(&self, finding: Finding) {
+        self.with(|g| g.findings.push(finding));
+    }
+    fn error(&self, path: &str, kind: Problem, message: &str) {
+        self.with(|g| g.problems.push((path.to_owned(), kind, message.to_owned())));
+    }
+    fn scanned(&self, _path: &str, _bytes: u64) {}
+}
+
+/// Scans one object as `origin` exactly as a file would be scanned (archives opened,
+/// UTF-16 transcoded, big streams in bounded memory) and returns what it found.
+pub(crate) fn gather(
+    scanner: &Scanner,
+    opts: &ScanOptions,
+    input: Input<'_>,
+    origin: &Origin,
+) -> Gathered {
+    let out = Gather::default();
+    let ctx = Ctx::new(scanner, opts, &out);
+    match input {
+        Input::Bytes(data) => ctx.scan_buffer(data, origin, 0, None),
+        Input::Stream(reader) => ctx.scan_stream(reader, origin, 0, None),
+    }
+    let bytes = ctx.totals().1;
+    let mut gathered = out.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    gathered.bytes = bytes;
+    gathered
 }
 
 /// Runs `f` with the enclosing archive's decompression budget, or a fresh one for an

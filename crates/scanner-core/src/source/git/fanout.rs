@@ -9,7 +9,9 @@ use crate::finding::{Finding, GitLocation};
 use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::scanner::Scanner;
-use crate::sink::Collected;
+use crate::source::archive::ArchiveLimits;
+use crate::source::content::{gather, Gathered, Input};
+use crate::source::fs::ScanOptions;
 use crate::source::Events;
 
 /// One place a blob was introduced.
@@ -37,6 +39,7 @@ pub(crate) fn scan_blob(
     job: &BlobJob,
     commits: &[Oid],
     opts: &HistoryOptions,
+    content: &ScanOptions,
     events: &dyn Events,
 ) -> Result<Option<u64>, git2::Error> {
     let Some(first) = job.intros.first() else {
@@ -47,10 +50,9 @@ pub(crate) fn scan_blob(
     let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
         return Ok(None);
     };
-    let mut found = Collected::default();
-    let read = scan_object(objs, scanner, job.blob, size, &first.path, &mut found);
-    for (kind, msg) in &found.problems {
-        events.error(&label(), *kind, msg);
+    let Scanned { found, read } = scan_object(objs, scanner, content, job.blob, size, &first.path);
+    for (path, kind, msg) in &found.problems {
+        events.error(&super::label(commit_of(first), path), *kind, msg);
     }
     let findings = found.findings;
     if !findings.is_empty() {
@@ -95,40 +97,105 @@ pub(crate) fn sized(
     }
 }
 
-/// Scans blob `id` (`size` bytes) as `path` into `out`: held whole when small, streamed
-/// when big, so memory stays bounded whatever its size. Returns the bytes scanned; on a
-/// read error, what was found before it is in `out`.
+/// What reading and scanning one blob gave: its findings and problems, and the bytes
+/// scanned or the error that stopped the read (findings before it are kept).
+pub(crate) struct Scanned {
+    /// Findings and problems (archive members' problems name the member).
+    pub found: Gathered,
+    /// Bytes scanned, or why the blob could not be read (in full).
+    pub read: Result<u64, git2::Error>,
+}
+
+/// Scans blob `id` (`size` bytes) as `path` through the same content layer as files, so
+/// an archive, a gzip'd log or a UTF-16 file committed to the repository is opened: held
+/// whole when small, streamed when big, so memory stays bounded whatever its size.
 pub(crate) fn scan_object(
     objs: Objects<'_>,
     scanner: &Scanner,
+    content: &ScanOptions,
     id: Oid,
     size: u64,
     path: &str,
-    out: &mut Collected,
-) -> Result<u64, git2::Error> {
+) -> Scanned {
     let origin = Origin::path(path);
-    if size >= STREAM_FROM {
-        if let Some(reader) = objs.blob_stream(id)? {
-            return scanner
-                .scan_reader(reader, &origin, out)
-                .map_err(|e| io_error(id, &e));
+    let mut found = if size >= STREAM_FROM {
+        match objs.blob_stream(id) {
+            Ok(Some(mut reader)) => gather(scanner, content, Input::Stream(&mut reader), &origin),
+            Ok(None) => return whole(objs, scanner, content, id, &origin),
+            Err(e) => return failed(e),
         }
-    }
-    let blob = objs.blob(id)?;
-    scanner.scan_bytes_with(blob.content(), &origin, out);
-    Ok(blob.content().len() as u64)
+    } else {
+        return whole(objs, scanner, content, id, &origin);
+    };
+    // A read error of the blob itself (not of a member inside it) is a damaged object.
+    let read = match found
+        .problems
+        .iter()
+        .position(|(p, kind, _)| p == path && *kind == Problem::ReadError)
+    {
+        Some(i) => {
+            let (_, _, msg) = found.problems.remove(i);
+            Err(io_error(id, &std::io::Error::other(msg)))
+        }
+        None => Ok(found.bytes),
+    };
+    Scanned { found, read }
 }
 
-/// Earliest introduction as the finding's own path and commit, the rest in `also_in`.
+/// Reads blob `id` whole (small, or deltified: libgit2 resolves deltas) and scans it.
+fn whole(
+    objs: Objects<'_>,
+    scanner: &Scanner,
+    content: &ScanOptions,
+    id: Oid,
+    origin: &Origin,
+) -> Scanned {
+    match objs.blob(id) {
+        Ok(blob) => {
+            let found = gather(scanner, content, Input::Bytes(blob.content()), origin);
+            let read = Ok(found.bytes);
+            Scanned { found, read }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(e: git2::Error) -> Scanned {
+    Scanned {
+        found: Gathered::default(),
+        read: Err(e),
+    }
+}
+
+/// The content-layer options for blobs: archives opened within `archive`'s limits; never
+/// memory-mapped (blobs are not files), streamed from the same size as before.
+pub(crate) fn content_options(archive: &ArchiveLimits) -> ScanOptions {
+    ScanOptions {
+        archive: archive.clone(),
+        mmap: false,
+        threads: 1,
+        in_memory_limit: STREAM_FROM as usize,
+        ..ScanOptions::default()
+    }
+}
+
+/// Earliest introduction as the finding's own path and commit, the rest in `also_in`. A
+/// finding inside an archive keeps its member part (`blob.zip!/member`) under every path.
 fn attribute(f: &mut Finding, job: &BlobJob, infos: &[crate::finding::GitInfo]) {
+    let member = job
+        .intros
+        .first()
+        .and_then(|first| f.path.strip_prefix(&*first.path))
+        .unwrap_or("")
+        .to_owned();
     let mut places = job.intros.iter().zip(infos);
     if let Some((first, info)) = places.next() {
-        f.path = first.path.to_string();
+        f.path = format!("{}{member}", first.path);
         f.git = Some(info.clone());
     }
     f.also_in = places
         .map(|(i, info)| GitLocation {
-            path: i.path.to_string(),
+            path: format!("{}{member}", i.path),
             git: info.clone(),
         })
         .collect();

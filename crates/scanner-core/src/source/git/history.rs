@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use git2::Oid;
 use rayon::prelude::*;
 
-use super::fanout::{scan_blob, BlobJob, Intro};
+use super::fanout::{content_options, scan_blob, BlobJob, Intro};
 use super::objects::{LooseObjects, Objects};
 use super::stream::Packs;
 use super::walk::{introduced, list_commits};
 use super::{open, Error, RepoPool, Result};
 use crate::problem::Problem;
 use crate::scanner::Scanner;
+use crate::source::archive::ArchiveLimits;
 use crate::source::Events;
 
 /// Which commits a history scan looks at.
@@ -40,6 +41,8 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// Blobs larger than this are skipped with a `too-large` warning (`None`: no limit).
     pub max_blob_size: Option<u64>,
+    /// Archives committed to the repository are opened within these limits, as in files.
+    pub archive: ArchiveLimits,
 }
 
 /// What a history scan did.
@@ -166,9 +169,10 @@ pub fn scan_history(
     let scanned = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
+    let content = content_options(&opts.archive);
     pool.install(|| {
         jobs.par_iter().for_each(|job| {
-            let res = repos.with(|r| scan_blob(r, scanner, job, &commits, opts, events));
+            let res = repos.with(|r| scan_blob(r, scanner, job, &commits, opts, &content, events));
             match res {
                 Ok(Ok(Some(n))) => {
                     scanned.fetch_add(1, Ordering::Relaxed);

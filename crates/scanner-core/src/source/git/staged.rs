@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 
 use git2::{Index, ObjectType, Oid, Repository, Tree};
 
-use super::fanout::{scan_object, sized};
+use super::fanout::{content_options, scan_object, sized, Scanned};
 use super::objects::{LooseObjects, Objects};
 use super::stream::Packs;
 use super::{open, Error, Result};
 use crate::scanner::Scanner;
-use crate::sink::Collected;
+use crate::source::archive::ArchiveLimits;
+use crate::source::fs::ScanOptions;
 use crate::source::Events;
 
 /// What a staged scan did.
@@ -37,6 +38,8 @@ pub struct StagedStats {
 pub struct StagedOptions {
     /// Blobs larger than this are skipped with a `too-large` warning (`None`: no limit).
     pub max_blob_size: Option<u64>,
+    /// Staged archives are opened within these limits, as in files.
+    pub archive: ArchiveLimits,
 }
 
 /// [`scan_staged_with`] with default options (no size limit).
@@ -72,6 +75,7 @@ pub fn scan_staged_with(
     let mut stats = StagedStats::default();
     let mut dirs: HashMap<Vec<u8>, Option<Tree<'_>>> = HashMap::new();
     let mut head_blobs: Option<HashSet<Oid>> = None;
+    let content = content_options(&opts.archive);
     for entry in index.iter() {
         // Stage bits (12-13) set: an unresolved conflict, which cannot be committed.
         if (entry.flags >> 12) & 0x3 != 0 || entry.mode & 0o170000 == 0o160000 {
@@ -102,15 +106,14 @@ pub fn scan_staged_with(
                 continue;
             }
         };
-        let mut found = Collected::default();
-        let read = scan_object(objs, scanner, entry.id, size, &path, &mut found);
-        for (kind, msg) in &found.problems {
-            events.error(&path, *kind, msg);
+        let Scanned { found, read } = scan_object(objs, scanner, &content, entry.id, size, &path);
+        for (member, kind, msg) in &found.problems {
+            events.error(member, *kind, msg);
         }
         let mut findings = found.findings;
         if !findings.is_empty() {
             let known = match (head_id, head.as_ref()) {
-                (Some(old), _) => secrets_in(objs, scanner, old, &path, opts),
+                (Some(old), _) => secrets_in(objs, scanner, &content, old, &path, opts),
                 // A new path: a pure rename or copy of a blob HEAD already has adds nothing.
                 (None, Some(h)) => {
                     let blobs = head_blobs.get_or_insert_with(|| all_blobs(objs, h));
@@ -216,6 +219,7 @@ fn blob_id(e: Option<git2::TreeEntry<'_>>) -> Option<Oid> {
 fn secrets_in(
     objs: Objects<'_>,
     scanner: &Scanner,
+    content: &ScanOptions,
     id: Oid,
     path: &str,
     opts: &StagedOptions,
@@ -224,9 +228,8 @@ fn secrets_in(
         Ok(s) if opts.max_blob_size.is_none_or(|max| s <= max) => s,
         _ => return HashSet::new(),
     };
-    let mut found = Collected::default();
-    let _ = scan_object(objs, scanner, id, size, path, &mut found);
-    found
+    scan_object(objs, scanner, content, id, size, path)
+        .found
         .findings
         .into_iter()
         .map(|f| (f.rule_id, f.secret.expose().to_owned()))
