@@ -1,4 +1,64 @@
-//! Byte offset → line/column, computed only for hits.
+//! Byte offset → line/column, computed only for hits; and the one place where a window
+//! of a bigger input (a streamed chunk, a mapped window) is placed in the whole input.
+
+use crate::finding::Finding;
+
+/// Where a window of an input starts in the whole input: the shift for findings made in
+/// the window's own coordinates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Start {
+    /// Byte offset of the window's first byte.
+    pub offset: u64,
+    /// Newlines before it.
+    pub line: usize,
+    /// Bytes of the line it starts in that lie before it (a minified JSON file is one line
+    /// across many windows, and columns count from the line's true start).
+    pub column: usize,
+}
+
+impl Start {
+    /// Moves a finding located within its window to whole-input coordinates.
+    pub(crate) fn place(&self, f: &mut Finding) {
+        if f.line == 1 {
+            f.column += self.column;
+        }
+        if f.end_line == 1 {
+            f.end_column += self.column;
+        }
+        f.line += self.line;
+        f.end_line += self.line;
+        f.byte_offset += self.offset;
+    }
+
+    /// The start of the window that begins right after `span`, which begins here.
+    pub(crate) fn after(self, span: Span) -> Start {
+        Start {
+            offset: self.offset + span.len as u64,
+            line: self.line + span.newlines,
+            column: span.tail.unwrap_or(self.column + span.len),
+        }
+    }
+}
+
+/// The newlines in a stretch of bytes, as far as [`Start::after`] needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    len: usize,
+    newlines: usize,
+    /// Bytes after its last newline, if it has one.
+    tail: Option<usize>,
+}
+
+impl Span {
+    /// Counts the newlines of `bytes`.
+    pub(crate) fn of(bytes: &[u8]) -> Span {
+        Span {
+            len: bytes.len(),
+            newlines: memchr::memchr_iter(b'\n', bytes).count(),
+            tail: memchr::memrchr(b'\n', bytes).map(|p| bytes.len() - p - 1),
+        }
+    }
+}
 
 /// Lazily maps offsets of one buffer to 1-based line and byte column.
 ///
@@ -55,5 +115,18 @@ mod tests {
         // Going backwards must still be right.
         assert_eq!(idx.locate(1), (1, 2));
         assert_eq!(idx.locate(9), (4, 2));
+    }
+
+    #[test]
+    fn a_window_start_follows_the_spans_before_it() {
+        let text = b"ab\ncde\nfgh";
+        // Windows at 0, 4 and 9: the last starts on line 3 (at 7), after its "fg".
+        let s = Start::default()
+            .after(Span::of(&text[..4]))
+            .after(Span::of(&text[4..9]));
+        assert_eq!((s.offset, s.line, s.column), (9, 2, 2));
+        // No newline in a span: the column grows by its length.
+        let t = s.after(Span::of(b"xyz"));
+        assert_eq!((t.offset, t.line, t.column), (12, 2, 5));
     }
 }

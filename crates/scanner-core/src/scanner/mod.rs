@@ -17,7 +17,7 @@ use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
 use crate::finding::{Finding, Secret, TokenInfo};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::location::LineIndex;
+use crate::location::{LineIndex, Span, Start};
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
 use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, pem};
@@ -194,7 +194,7 @@ impl Scanner {
 
     /// Scans one in-memory input, handing each finding to `sink` in input order.
     pub fn scan_bytes_with(&self, data: &[u8], origin: &Origin, sink: &mut dyn Sink) {
-        self.scan_chunk(data, origin, 0, (0, 0), 0..data.len(), sink);
+        self.scan_window(data, origin, Start::default(), 0..data.len(), sink);
     }
 
     /// Scans a stream in bounded memory: chunks of the configured size that overlap by
@@ -208,11 +208,7 @@ impl Scanner {
     ) -> io::Result<u64> {
         let half = CHUNK_OVERLAP / 2;
         let mut buf: Vec<u8> = Vec::with_capacity(self.chunk_size + CHUNK_OVERLAP);
-        let mut base_offset: u64 = 0;
-        let mut base_line: usize = 0;
-        // Bytes of the current line before the chunk's start: columns on a chunk's first
-        // line are counted from the true start of the line, however long it is.
-        let mut base_column: usize = 0;
+        let mut at = Start::default();
         let mut first = true;
         let mut total: u64 = 0;
         loop {
@@ -236,52 +232,32 @@ impl Scanner {
                         buf.truncate(start);
                         // Scan what arrived before the error, then report it.
                         let own_start = if first { 0 } else { half.min(buf.len()) };
-                        self.scan_chunk(
-                            &buf,
-                            origin,
-                            base_offset,
-                            (base_line, base_column),
-                            own_start..buf.len(),
-                            sink,
-                        );
+                        self.scan_window(&buf, origin, at, own_start..buf.len(), sink);
                         return Err(e);
                     }
                 }
             }
             let own_start = if first { 0 } else { half.min(buf.len()) };
             let own_end = if eof { buf.len() } else { buf.len() - half };
-            self.scan_chunk(
-                &buf,
-                origin,
-                base_offset,
-                (base_line, base_column),
-                own_start..own_end,
-                sink,
-            );
+            self.scan_window(&buf, origin, at, own_start..own_end, sink);
             if eof {
                 return Ok(total);
             }
             let drop = buf.len() - CHUNK_OVERLAP;
-            base_line += memchr::memchr_iter(b'\n', &buf[..drop]).count();
-            base_column = match memchr::memrchr(b'\n', &buf[..drop]) {
-                Some(p) => drop - p - 1,
-                None => base_column + drop,
-            };
-            base_offset += drop as u64;
+            at = at.after(Span::of(&buf[..drop]));
             buf.drain(..drop);
             first = false;
         }
     }
 
-    /// Scans `data` (which starts at `base_offset` of the whole input, after `base.0`
-    /// newlines and `base.1` bytes of the line it starts in) and reports findings that start
-    /// inside `own`.
-    fn scan_chunk(
+    /// Scans `data`, a window of a bigger input that starts `at` it, and reports the
+    /// findings that start inside `own` (the rest of `data` is context shared with the
+    /// neighbouring windows), in whole-input coordinates.
+    pub(crate) fn scan_window(
         &self,
         data: &[u8],
         origin: &Origin,
-        base_offset: u64,
-        base: (usize, usize),
+        at: Start,
         own: std::ops::Range<usize>,
         sink: &mut dyn Sink,
     ) {
@@ -298,7 +274,7 @@ impl Scanner {
         };
         let top = Layer {
             data,
-            open_start: base_offset > 0 || own.start > 0,
+            open_start: at.offset > 0 || own.start > 0,
             steps: Vec::new(),
             parent: None,
         };
@@ -358,22 +334,18 @@ impl Scanner {
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
             let secret_digest = self.fingerprints.secret_digest(&r.secret);
-            sink.finding(Finding {
+            let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
                 secret_digest,
                 rule_id: r.rule_id.into_owned(),
                 severity,
                 description,
                 path: origin.path.clone(),
-                line: base.0 + line,
-                column: if line == 1 { base.1 + column } else { column },
-                end_line: base.0 + end_line,
-                end_column: if end_line == 1 {
-                    base.1 + end_column
-                } else {
-                    end_column
-                },
-                byte_offset: base_offset + r.start as u64,
+                line,
+                column,
+                end_line,
+                end_column,
+                byte_offset: r.start as u64,
                 secret: Secret::new(r.secret),
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
                 git: origin.git.clone(),
@@ -382,7 +354,9 @@ impl Scanner {
                 context: origin.context.clone(),
                 api_server: r.api_server,
                 live: None,
-            });
+            };
+            at.place(&mut finding);
+            sink.finding(finding);
         }
     }
 

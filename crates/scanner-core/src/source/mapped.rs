@@ -8,9 +8,8 @@
 //! Windows overlap like [`Scanner::scan_reader`](crate::Scanner::scan_reader)'s chunks:
 //! [`CHUNK_OVERLAP`] / 2 bytes of context on each side, and a window reports only findings
 //! that start in its own range, so each credential is reported once. Line numbers are made
-//! true afterwards from the newlines before each window that found something, and a
-//! column on a window's first line from where that line really starts (a minified JSON
-//! file is one line across many windows).
+//! true afterwards from the newlines before each window that found something
+//! ([`location::Start`](crate::location::Start), shared with streamed chunks).
 //!
 //! A file truncated while it is mapped would raise SIGBUS; every mapping is registered with
 //! [`map_guard`](super::map_guard), so the vanished pages read as zeros and the file is
@@ -24,6 +23,7 @@ use memmap2::{Mmap, MmapOptions};
 use rayon::prelude::*;
 
 use crate::finding::Finding;
+use crate::location::{Span, Start};
 use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::scanner::CHUNK_OVERLAP;
@@ -117,19 +117,19 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         let pre = own.start - start;
         let own_len = own.end - own.start;
         let mut found = crate::sink::Collected::default();
-        ctx.scanner.scan_bytes_with(&m, origin, &mut found);
+        let here = pre..pre + own_len;
+        ctx.scanner
+            .scan_window(&m, origin, Start::default(), here, &mut found);
         for (kind, msg) in &found.problems {
             ctx.report(&origin.path, *kind, msg);
         }
-        let mut findings = found.findings;
-        findings.retain(|f| (pre..pre + own_len).contains(&(f.byte_offset as usize)));
         ctx.progress(&origin.path, own_len as u64);
         let stride = count_now.then(|| {
             let next = (start_of(k + 1).max(start) - start).min(m.len());
-            Stride::of(&m[..next], start)
+            Span::of(&m[..next])
         });
         Ok(Window {
-            findings,
+            findings: found.findings,
             start,
             stride,
             truncated: m.guard.truncated(),
@@ -151,28 +151,19 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             }
         }
     }
-    // Findings carry lines and columns counted from their window's start: add the newlines
-    // before the window, and for a finding on the window's first line, the part of that
-    // line before the window (a minified JSON file is one line across many windows).
+    // Findings carry coordinates counted from their window's start; each window's start in
+    // the whole file follows from the newlines of the windows before it.
     let truncated = windows.iter().any(|w| w.truncated);
     let last = windows.iter().rposition(|w| !w.findings.is_empty());
-    let (mut base, mut line_start) = (0usize, 0usize);
+    let mut at = Start::default();
     for (k, w) in windows
         .into_iter()
         .enumerate()
         .take(last.map_or(0, |l| l + 1))
     {
-        let shift = w.start - line_start;
+        debug_assert_eq!(at.offset, w.start as u64);
         for mut f in w.findings {
-            if f.line == 1 {
-                f.column += shift;
-            }
-            if f.end_line == 1 {
-                f.end_column += shift;
-            }
-            f.line += base;
-            f.end_line += base;
-            f.byte_offset += w.start as u64;
+            at.place(&mut f);
             ctx.finding(f);
         }
         if Some(k) == last {
@@ -182,14 +173,11 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
             Some(s) => Ok(s),
             None => {
                 let (a, b) = (start_of(k), start_of(k + 1));
-                map(file, a as u64, b - a).map(|m| Stride::of(&m, a))
+                map(file, a as u64, b - a).map(|m| Span::of(&m))
             }
         };
         match stride {
-            Ok(s) => {
-                base += s.newlines;
-                line_start = s.last_newline.map_or(line_start, |p| p + 1);
-            }
+            Ok(s) => at = at.after(s),
             Err(e) => {
                 failed = Some(e);
                 break;
@@ -204,31 +192,14 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
     true
 }
 
-/// The newlines between one window's start and the next one's.
-#[derive(Clone, Copy)]
-struct Stride {
-    newlines: usize,
-    /// File offset of the last of them.
-    last_newline: Option<usize>,
-}
-
-impl Stride {
-    /// The stride held in `bytes`, which start at file offset `at`.
-    fn of(bytes: &[u8], at: usize) -> Stride {
-        Stride {
-            newlines: memchr::memchr_iter(b'\n', bytes).count(),
-            last_newline: memchr::memrchr(b'\n', bytes).map(|p| at + p),
-        }
-    }
-}
-
 /// What one window found.
 struct Window {
     findings: Vec<Finding>,
     /// Where the mapped bytes start in the file.
     start: usize,
-    /// Its stride, when counted while mapped (files scanned by the pool).
-    stride: Option<Stride>,
+    /// The newlines from its start to the next window's, when counted while mapped (files
+    /// scanned by the pool).
+    stride: Option<Span>,
     /// Part of it lay beyond the file's end by the time it was read.
     truncated: bool,
 }
