@@ -99,6 +99,22 @@ pub(crate) fn parse(data: &[u8], start: usize) -> Option<Jwt> {
     })
 }
 
+/// The end of a JWT whose dots are percent-encoded (`eyJ…%2EeyJ…%2E…` in a URL or a query
+/// string) starting at `start`, for decoding and a second look; `None` if it is not one.
+pub(crate) fn percent_encoded(data: &[u8], start: usize) -> Option<usize> {
+    let window = &data[start..data.len().min(start + 3 * MAX_JWT)];
+    let dot = window.iter().position(|&b| !is_b64url(b))?;
+    let sep = window.get(dot..dot + 6)?;
+    if !sep[..3].eq_ignore_ascii_case(b"%2E") || &sep[3..] != b"eyJ" {
+        return None;
+    }
+    let len = window
+        .iter()
+        .position(|&b| !(is_b64url(b) || b == b'%'))
+        .unwrap_or(window.len());
+    Some(start + len)
+}
+
 /// The finding for a JWT starting at `start`, classified as legacy / bound / other.
 pub(crate) fn at(data: &[u8], start: usize, now: i64) -> Option<Candidate> {
     let jwt = parse(data, start)?;
@@ -140,6 +156,23 @@ mod tests {
         assert!(parse(b"eyJhbGciOi...", 0).is_none());
         let not_json = format!("eyJub3Rqc29u.{}.{}", b64("{}"), "A".repeat(40));
         assert!(parse(not_json.as_bytes(), 0).is_none());
+    }
+
+    #[test]
+    fn percent_encoded_dots_are_recognised_for_decoding() {
+        let t = token(r#"{"alg":"RS256"}"#, r#"{"sub":"x"}"#, 256);
+        let enc = t.replace('.', "%2E");
+        let text = format!("GET /watch?token={enc}&x=1");
+        let start = text.find("eyJ").unwrap();
+        assert_eq!(
+            percent_encoded(text.as_bytes(), start),
+            Some(start + enc.len())
+        );
+        let lower = enc.replace("%2E", "%2e");
+        assert_eq!(percent_encoded(lower.as_bytes(), 0), Some(lower.len()));
+        // A plain token and a base64 blob followed by some other escape are not.
+        assert_eq!(percent_encoded(t.as_bytes(), 0), None);
+        assert_eq!(percent_encoded(b"eyJhbGciOiJ%2Fabc", 0), None);
     }
 
     #[test]

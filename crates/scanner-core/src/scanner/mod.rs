@@ -417,6 +417,12 @@ impl Scanner {
                     if let Some(c) = jwt {
                         consumed = c.end;
                         self.emit(state, layer, c);
+                    } else if let Some(end) = jwt::percent_encoded(data, hit.start) {
+                        // `%2E` for its dots, in a URL or a query string.
+                        consumed = end;
+                        let mut d = decode::unescape_percent(&data[hit.start..end]);
+                        shift(&mut d, hit.start);
+                        self.rescan(state, layer, depth, d, Step::Percent);
                     } else {
                         // Not a JWT: base64 of some other JSON object, which may hold one
                         // (`{"cfg": "<base64 of a token>"}`).
