@@ -217,6 +217,10 @@ pub struct TokenInfo {
     /// Id of the key that verified the signature (`kid`, or `FILE#N` for a PEM key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_key_id: Option<String>,
+    /// Where this exact token is published as a sample (jwt.io, RFC 7519): not a secret,
+    /// reported as `info` so that a responder sees it was looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_sample: Option<String>,
 }
 
 /// One leaked credential, located in its source.

@@ -11,6 +11,9 @@ pub fn severity_for(rule_id: &str, token: Option<&TokenInfo>) -> Severity {
     let Some(t) = token else {
         return base;
     };
+    if t.published_sample.is_some() {
+        return Severity::Info;
+    }
     if t.expired {
         return Severity::Low;
     }

@@ -115,13 +115,32 @@ pub(crate) fn percent_encoded(data: &[u8], start: usize) -> Option<usize> {
     Some(start + len)
 }
 
+/// Sample tokens printed in documentation everyone copies from: (token, where).
+const PUBLISHED: &[(&str, &str)] = &[
+    (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        "jwt.io's sample token",
+    ),
+    (
+        "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "the example JWT of RFC 7519 section 3.1",
+    ),
+];
+
 /// The finding for a JWT starting at `start`, classified as legacy / bound / other.
 pub(crate) fn at(data: &[u8], start: usize, now: i64) -> Option<Candidate> {
     let jwt = parse(data, start)?;
-    let (rule_id, info) = analyse::classify(&jwt.header, &jwt.claims, now);
+    let (rule_id, mut info) = analyse::classify(&jwt.header, &jwt.claims, now);
     let end = start + jwt.len;
     let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
+    let sample = PUBLISHED.iter().find(|(t, _)| *t == secret);
+    info.published_sample = sample.map(|(_, what)| (*what).to_owned());
     let mut c = Candidate::new(rule_id, start, end, secret);
+    if let Some((_, what)) = sample {
+        c.description = Some(format!(
+            "JWT: {what}, published as documentation (not a secret)"
+        ));
+    }
     c.token = Some(info);
     Some(c)
 }

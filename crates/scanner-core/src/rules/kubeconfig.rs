@@ -6,7 +6,7 @@
 
 use crate::analyse;
 use crate::decode::{self, Step};
-use crate::rules::{self, is_placeholder, jwt, pem, value_after_key};
+use crate::rules::{self, is_placeholder, jwt, pem, placeholder, value_after_key};
 use crate::scanner::Candidate;
 
 /// How far back the structure check looks for enclosing keys.
@@ -290,7 +290,7 @@ pub(crate) fn at(
             if text.starts_with("eyJ") && jwt::parse(data, value.start).is_some() {
                 return None;
             }
-            if text.len() < 8 {
+            if !placeholder::looks_generated(text) {
                 return None;
             }
             Candidate::new(
@@ -300,7 +300,8 @@ pub(crate) fn at(
                 text.to_owned(),
             )
         }
-        b"password" if in_user => Candidate::new(
+        // Passwords may be weak and still real; only names stand in for one.
+        b"password" if in_user && !placeholder::is_name(text) => Candidate::new(
             rules::KUBECONFIG_PASSWORD,
             value.start,
             value.end,

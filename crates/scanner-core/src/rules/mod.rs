@@ -7,6 +7,9 @@ pub(crate) mod jwt;
 pub(crate) mod kubeconfig;
 pub(crate) mod kubeconfig_server;
 pub(crate) mod pem;
+pub(crate) mod placeholder;
+
+pub(crate) use placeholder::is_placeholder;
 
 use crate::finding::Severity;
 
@@ -140,47 +143,6 @@ pub(crate) fn line_start(data: &[u8], pos: usize) -> Option<usize> {
 pub(crate) fn line_end(data: &[u8], pos: usize) -> usize {
     let hi = (pos + MAX_LINE).min(data.len());
     memchr::memchr(b'\n', &data[pos..hi]).map_or(hi, |p| pos + p)
-}
-
-/// Values that stand in for a secret rather than being one: redaction markers, template
-/// variables, angle-bracket placeholders, runs of one character, well-known dummies.
-pub(crate) fn is_placeholder(value: &str) -> bool {
-    let v = value.trim();
-    let lower = v.to_ascii_lowercase();
-    if v.len() < 4
-        || lower.contains("redacted")
-        || v == "DATA+OMITTED"
-        || (v.starts_with('<') && v.ends_with('>'))
-        || v.contains("${")
-        || v.contains("$(")
-        || v.contains("{{")
-        || v.starts_with('$')
-        || v.contains("...")
-        || v.contains('…')
-    {
-        return true;
-    }
-    let first = v.as_bytes()[0];
-    if v.bytes().all(|b| b == first) {
-        return true;
-    }
-    matches!(
-        lower.as_str(),
-        "null"
-            | "none"
-            | "true"
-            | "false"
-            | "changeme"
-            | "password"
-            | "secret"
-            | "example"
-            | "your-token"
-            | "your_token"
-            | "token"
-            | "xxxx"
-            | "placeholder"
-            | "notasecret"
-    )
 }
 
 /// A YAML or JSON scalar value: its span in the buffer and its text.
