@@ -29,6 +29,11 @@ pub(crate) enum Trigger {
     Kubeadm,
     /// A bootstrap-token Secret's `token-secret`.
     BootstrapSecret,
+    /// A value assigned to a key or variable named like a token (`K8S_JOIN_TOKEN=`,
+    /// `bootstrapToken:`, `'token' =>`, `--discovery-token`): a bootstrap token there.
+    BootstrapKey,
+    /// The `TOKEN  TTL …` header of `kubeadm token list` output.
+    BootstrapList,
     /// A dockerconfigjson / dockercfg Secret.
     DockerConfig,
     /// A YAML document inside a JSON string (`\n` escapes).
@@ -46,6 +51,8 @@ enum Key {
     Base64Start,
     /// Base64 of a phrase at some byte alignment: one of these forms must surround the match.
     Base64(&'static [Form]),
+    /// `oken`/`OKEN` after `t`/`T`: `token` in any spelling, told apart by what follows.
+    Token,
 }
 
 /// A base64 keyword inside larger base64 text: the keyword, how far into it the stem sits,
@@ -53,12 +60,6 @@ enum Key {
 /// the decoder where groups begin when it cannot see the run's start.
 type Form = (&'static str, usize, u8);
 
-/// The stem `token` and what may follow it.
-const TOKEN: &[(&str, Trigger)] = &[
-    (":", Trigger::KubeconfigKey),
-    ("\"", Trigger::KubeconfigKey),
-    ("-secret", Trigger::BootstrapSecret),
-];
 /// `-----BEGIN`: plain PEM, or percent-encoded after its first space.
 const BEGIN: &[(&str, Trigger)] = &[("%20", Trigger::PercentPem), ("", Trigger::Pem)];
 const CLIENT: &[(&str, Trigger)] = &[
@@ -96,7 +97,7 @@ const API_B64_2: &[Form] = &[("hcGlWZXJzaW9u", 0, 3)];
 const PCT_UPPER: &[(&str, Trigger)] = &[("%2D%2D%2DBEGIN", Trigger::PercentPem)];
 const PCT_LOWER: &[(&str, Trigger)] = &[("%2d%2d%2dBEGIN", Trigger::PercentPem)];
 
-/// Built-in keywords: 20 patterns, which keeps Teddy near full speed.
+/// Built-in keywords: 21 patterns, which keeps Teddy near full speed.
 const BUILTIN: &[(&str, Key)] = &[
     ("eyJ", Key::Is(Trigger::Jwt)),
     // base64 of a JWT as the whole value (a Secret's data.token): alignment 0.
@@ -112,7 +113,9 @@ const BUILTIN: &[(&str, Key)] = &[
     ("-----BEGIN", Key::Stem(BEGIN)),
     ("%2D%2D", Key::Stem(PCT_UPPER)),
     ("%2d%2d", Key::Stem(PCT_LOWER)),
-    ("token", Key::Stem(TOKEN)),
+    // `token`, `Token` (`bootstrapToken`) and `TOKEN` (`K8S_JOIN_TOKEN`) in two patterns.
+    ("oken", Key::Token),
+    ("OKEN", Key::Token),
     ("password", Key::Is(Trigger::KubeconfigKey)),
     ("client-", Key::Stem(CLIENT)),
     ("kubeadm", Key::Is(Trigger::Kubeadm)),
@@ -260,6 +263,7 @@ impl Prefilter {
                     trigger,
                     phase: 0,
                 }),
+            Key::Token => token_hit(data, start, end),
             Key::Base64(forms) => forms.iter().find_map(|&(form, back, phase)| {
                 let at = start.checked_sub(back)?;
                 data[at..].starts_with(form.as_bytes()).then(|| Hit {
@@ -270,6 +274,47 @@ impl Prefilter {
                 })
             }),
         })
+    }
+}
+
+/// The hit for `token` in any spelling (the stem `oken` or `OKEN` at `start..end`): a
+/// kubeconfig key (`token:`, `token"`), a bootstrap Secret's `token-secret`, a value
+/// assigned to a token-named key or flag, or `kubeadm token list`'s header.
+fn token_hit(data: &[u8], start: usize, end: usize) -> Option<Hit> {
+    let first = *data.get(start.checked_sub(1)?)?;
+    if !matches!(first, b't' | b'T') {
+        return None;
+    }
+    let hit = |len: usize, trigger| Hit {
+        start: start - 1,
+        end: end + len,
+        trigger,
+        phase: 0,
+    };
+    let rest = &data[end..];
+    if first == b't' && data[start] == b'o' {
+        match rest.first() {
+            Some(b':' | b'"') => return Some(hit(1, Trigger::KubeconfigKey)),
+            Some(b'-') if rest.starts_with(b"-secret") => {
+                return Some(hit(7, Trigger::BootstrapSecret))
+            }
+            _ => {}
+        }
+    }
+    if data[start] == b'O' && first == b'T' {
+        let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+        if spaces >= 1 && rest[spaces..].starts_with(b"TTL") {
+            return Some(hit(0, Trigger::BootstrapList));
+        }
+    }
+    let spaces = rest.iter().take(2).take_while(|&&b| b == b' ').count();
+    match rest.get(spaces) {
+        Some(b':' | b'=' | b'"' | b'\'') => Some(hit(0, Trigger::BootstrapKey)),
+        // `--token X`, `--discovery-token X`: a flag and its value.
+        Some(_) if spaces == 1 && data[..start - 1].ends_with(b"-") => {
+            Some(hit(0, Trigger::BootstrapKey))
+        }
+        _ => None,
     }
 }
 

@@ -1,6 +1,10 @@
 //! kubeadm bootstrap tokens (`[a-z0-9]{6}.[a-z0-9]{16}`), only in bootstrap contexts:
-//! a `kubeadm … --token` command line, or a `bootstrap.kubernetes.io/token` Secret's
-//! `token-id` + `token-secret` (plain in `stringData`, base64 in `data`).
+//! a `kubeadm … --token` command line (and the token `kubeadm token create` prints on the
+//! next line), `kubeadm token list` output, a `bootstrap.kubernetes.io/token` Secret's
+//! `token-id` + `token-secret` (plain in `stringData`, base64 in `data`), or the value of
+//! any key, variable or flag named like a token (`bootstrapTokens[].token`,
+//! `tlsBootstrapToken:`, `K8S_JOIN_TOKEN=`, `kubeadm_token:`, `--discovery-token X`). The
+//! documentation's examples and their rearrangements are never findings.
 
 use std::sync::OnceLock;
 
@@ -22,6 +26,92 @@ fn token_re() -> &'static Regex {
         Regex::new(r"(?:^|[^a-z0-9.])([a-z0-9]{6}\.[a-z0-9]{16})(?:$|[^a-z0-9.])")
             .expect("bootstrap regex compiles")
     })
+}
+
+/// The example of the kubeadm reference docs (`kubeadm join`, kubelet TLS bootstrapping).
+const DOC_EXAMPLE_2: &str = "07401b.f395accd246ae52d";
+
+/// Whether `t` is exactly a bootstrap token's shape.
+pub(crate) fn is_token(t: &[u8]) -> bool {
+    let part = |p: &[u8]| {
+        p.iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    t.len() == 23 && t[6] == b'.' && part(&t[..6]) && part(&t[7..])
+}
+
+/// A documentation example or a rearrangement of one (`abcdef.1234567890abcdef`): runs
+/// of consecutive characters, which generated tokens practically never have.
+pub(crate) fn is_dummy(t: &str) -> bool {
+    if t == DOC_EXAMPLE || t == DOC_EXAMPLE_2 {
+        return true;
+    }
+    let chars: Vec<u8> = t.bytes().filter(|&b| b != b'.').collect();
+    let runs = chars.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    runs * 2 >= chars.len()
+}
+
+/// The token that starts at `at`, if a whole bootstrap token starts there.
+fn token_at(data: &[u8], at: usize) -> Option<Candidate> {
+    let t = data.get(at..at + 23)?;
+    let after = data.get(at + 23).copied();
+    let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.');
+    if !is_token(t) || glued(after) || (at > 0 && glued(Some(data[at - 1]))) {
+        return None;
+    }
+    let secret = String::from_utf8_lossy(t).into_owned();
+    if is_dummy(&secret) {
+        return None;
+    }
+    Some(Candidate::new(
+        rules::K8S_BOOTSTRAP_TOKEN,
+        at,
+        at + 23,
+        secret,
+    ))
+}
+
+/// The bootstrap token assigned to the token-named key, variable or flag whose `token`
+/// starts at `hit` (`token: X`, `TOKEN="X"`, `'token' => 'X'`, `--token X`).
+pub(crate) fn keyed(data: &[u8], hit: usize) -> Option<Candidate> {
+    let mut i = hit + 5;
+    // The name goes on (`token_ttl`, `tokenFile`): not this key's value.
+    if data
+        .get(i)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
+    let skip = |i: &mut usize, set: &[u8]| {
+        while data.get(*i).is_some_and(|b| set.contains(b)) {
+            *i += 1;
+        }
+    };
+    skip(&mut i, b"\"'");
+    skip(&mut i, b" \t");
+    skip(&mut i, b":=>");
+    skip(&mut i, b" \t\"'");
+    token_at(data, i)
+}
+
+/// The tokens of `kubeadm token list` output whose header line holds `hit`.
+pub(crate) fn token_list(data: &[u8], hit: usize) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut at = rules::line_end(data, hit) + 1;
+    // A few hundred tokens is already a very busy cluster.
+    for _ in 0..1000 {
+        if at >= data.len() {
+            break;
+        }
+        let start = at + data[at..].iter().take_while(|&&b| b == b' ').count();
+        match token_at(data, start) {
+            Some(c) => out.push(c),
+            None if is_token(data.get(start..start + 23).unwrap_or(b"")) => {}
+            None => break,
+        }
+        at = rules::line_end(data, start) + 1;
+    }
+    out
 }
 
 /// Bootstrap tokens on the (backslash-continued) `kubeadm` command line holding `hit`.
@@ -48,7 +138,7 @@ pub(crate) fn kubeadm_line(data: &[u8], hit: usize) -> Vec<Candidate> {
             continue;
         }
         let secret = String::from_utf8_lossy(m.as_bytes()).into_owned();
-        if secret == DOC_EXAMPLE {
+        if is_dummy(&secret) {
             continue;
         }
         out.push(Candidate::new(
@@ -57,6 +147,22 @@ pub(crate) fn kubeadm_line(data: &[u8], hit: usize) -> Vec<Candidate> {
             start + m.end(),
             secret,
         ));
+    }
+    // `kubeadm token create` (without --print-join-command) prints the token alone on the
+    // next line of a terminal transcript.
+    let creates = memchr::memmem::find(line, b"token create").is_some()
+        || memchr::memmem::find(line, b"token generate").is_some();
+    if out.is_empty() && creates && end < data.len() {
+        let next = end + 1;
+        let first = next + data[next..].iter().take_while(|&&b| b == b' ').count();
+        if let Some(c) = token_at(data, first) {
+            if data
+                .get(first + 23)
+                .is_none_or(|&b| b == b'\n' || b == b'\r')
+            {
+                out.push(c);
+            }
+        }
     }
     out
 }
@@ -90,7 +196,7 @@ pub(crate) fn token_secret(data: &[u8], hit_start: usize, hit_end: usize) -> Opt
         Some((id, _)) => format!("{id}.{secret}"),
         None => secret,
     };
-    if full == DOC_EXAMPLE || full.ends_with(".0123456789abcdef") || full == "0123456789abcdef" {
+    if is_dummy(&full) || full.ends_with(".0123456789abcdef") || full == "0123456789abcdef" {
         return None;
     }
     let mut c = Candidate::new(rules::K8S_BOOTSTRAP_TOKEN, value.start, value.end, full);

@@ -6,7 +6,7 @@
 
 use crate::analyse;
 use crate::decode::{self, Step};
-use crate::rules::{self, is_placeholder, jwt, pem, placeholder, value_after_key};
+use crate::rules::{self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key};
 use crate::scanner::Candidate;
 
 /// How far back the structure check looks for enclosing keys.
@@ -292,6 +292,18 @@ pub(crate) fn at(
             }
             if !placeholder::looks_generated(text) {
                 return None;
+            }
+            // A kubelet's bootstrap kubeconfig holds a bootstrap token.
+            if bootstrap::is_token(text.as_bytes()) {
+                if bootstrap::is_dummy(text) {
+                    return None;
+                }
+                return Some(Candidate::new(
+                    rules::K8S_BOOTSTRAP_TOKEN,
+                    value.start,
+                    value.end,
+                    text.to_owned(),
+                ));
             }
             Candidate::new(
                 rules::KUBECONFIG_TOKEN,

@@ -455,8 +455,21 @@ impl Scanner {
                     self.rescan(state, layer, depth, d, Step::Percent);
                 }
                 Trigger::KubeconfigKey => {
-                    if let Some(c) = kubeconfig::at(data, hit.start, hit.end, state.now, &mut kube)
-                    {
+                    let c = kubeconfig::at(data, hit.start, hit.end, state.now, &mut kube)
+                        .or_else(|| bootstrap::keyed(data, hit.start));
+                    if let Some(c) = c {
+                        consumed = c.end;
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::BootstrapKey => {
+                    if let Some(c) = bootstrap::keyed(data, hit.start) {
+                        consumed = c.end;
+                        self.emit(state, layer, c);
+                    }
+                }
+                Trigger::BootstrapList => {
+                    for c in bootstrap::token_list(data, hit.start) {
                         consumed = c.end;
                         self.emit(state, layer, c);
                     }
