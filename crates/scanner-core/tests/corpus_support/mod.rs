@@ -196,8 +196,7 @@ pub fn compare(s: &Snippet, got: &[Finding]) -> Outcome {
         }
     }
     let mut extras_known = vec![false; s.known_extra.len()];
-    for (i, f) in got.iter().enumerate().filter(|(i, _)| !used[*i]) {
-        let _ = i;
+    for (_, f) in got.iter().enumerate().filter(|(i, _)| !used[*i]) {
         out.extra += 1;
         match s.known_extra.iter().position(|x| matches(x, f, true)) {
             Some(k) => extras_known[k] = true,
