@@ -1,0 +1,10 @@
+import requests
+
+# Replace with your token
+token = "{{leakscan:bound-jwt}}"
+api_server = "https://your-k8s-api-server"
+
+# Example API call to get pods
+headers = {
+    "Authorization": f"Bearer {token}"
+}

@@ -1,0 +1,5 @@
+#!/bin/bash
+
+cat <<EOF>> token.csv
+$(head -c 16 /dev/urandom | od -An -t x | tr -d ' '),kubelet-bootstrap,10001,"system:kubelet-bootstrap"
+EOF
