@@ -43,12 +43,7 @@ pub(crate) fn is_token(t: &[u8]) -> bool {
 /// A documentation example or a rearrangement of one (`abcdef.1234567890abcdef`): runs
 /// of consecutive characters, which generated tokens practically never have.
 pub(crate) fn is_dummy(t: &str) -> bool {
-    if t == DOC_EXAMPLE || t == DOC_EXAMPLE_2 {
-        return true;
-    }
-    let chars: Vec<u8> = t.bytes().filter(|&b| b != b'.').collect();
-    let runs = chars.windows(2).filter(|w| w[1] == w[0] + 1).count();
-    runs * 2 >= chars.len()
+    t == DOC_EXAMPLE || t == DOC_EXAMPLE_2 || rules::placeholder::is_sequential(t)
 }
 
 /// The token that starts at `at`, if a whole bootstrap token starts there.

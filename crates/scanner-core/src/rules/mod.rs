@@ -197,11 +197,33 @@ pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> 
             while j > i && data[j - 1].is_ascii_whitespace() {
                 j -= 1;
             }
-            (i, j)
+            (i, strip_string_end(data, i, j))
         }
     };
     let text = std::str::from_utf8(&data[start..end]).ok()?;
     Some(Value { start, end, text })
+}
+
+/// The end of an unquoted value at `start..end` without the close of a string of code that
+/// holds the whole document (`token: X\`;` in a TypeScript template, `X""";` in a Java text
+/// block, `X")` in a call): quotes or backticks, then an optional `)` and `;`.
+fn strip_string_end(data: &[u8], start: usize, end: usize) -> usize {
+    let mut k = end;
+    for closer in [b';', b')'] {
+        if k > start && data[k - 1] == closer {
+            k -= 1;
+        }
+    }
+    let quotes = data[start..k]
+        .iter()
+        .rev()
+        .take_while(|&&b| matches!(b, b'`' | b'"' | b'\''))
+        .count();
+    if quotes == 0 {
+        end
+    } else {
+        k - quotes
+    }
 }
 
 /// Walks back from `pos` over key characters (`[A-Za-z0-9_.-]`) to where the key starts.

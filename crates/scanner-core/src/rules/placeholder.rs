@@ -17,6 +17,8 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with('$')
         // Windows `%TOKEN%`, Ansible's `VALUE_SPECIFIED_IN_NO_LOG_PARAMETER` is a name.
         || (v.len() > 2 && v.starts_with('%') && v.ends_with('%'))
+        // `##TOKEN##`, `@TOKEN@`, `__TOKEN__`: replaced by a build or deploy step.
+        || wrapped_name(v)
         || v.contains("...")
         || v.contains('…')
     {
@@ -45,6 +47,35 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     )
 }
 
+/// An identifier between matching marker characters (`##TOKEN##`, `@KUBE_TOKEN@`).
+fn wrapped_name(v: &str) -> bool {
+    let b = v.as_bytes();
+    let lead = b
+        .iter()
+        .take_while(|&&c| matches!(c, b'#' | b'@' | b'_'))
+        .count();
+    let trail = b
+        .iter()
+        .rev()
+        .take_while(|&&c| matches!(c, b'#' | b'@' | b'_'))
+        .count();
+    lead > 0
+        && lead == trail
+        && lead * 2 < b.len()
+        && b[..lead] == b[b.len() - trail..]
+        && b[lead..b.len() - trail]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// Runs of consecutive characters (`12345678ABCDEFG`, `abcdef.0123456789abcdef`) make up
+/// at least half of `v`: typed by hand or rearranged from documentation, never generated.
+pub(crate) fn is_sequential(v: &str) -> bool {
+    let chars: Vec<u8> = v.bytes().filter(|b| b.is_ascii_alphanumeric()).collect();
+    let runs = chars.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    chars.len() >= 4 && runs * 2 >= chars.len()
+}
+
 /// A name rather than a value: an environment-variable style identifier (`KUBELET_TOKEN`,
 /// `K8S_API_TOKEN`) or lowercase words joined by `-`, `_` or `.` (`blue-token`,
 /// `my.secret`). Generated tokens mix digits in; these never do (or only as a word suffix).
@@ -67,7 +98,7 @@ pub(crate) fn is_name(value: &str) -> bool {
 /// placeholder or a name, and either mixing character classes or long and varied enough.
 pub(crate) fn looks_generated(value: &str) -> bool {
     let v = value.trim();
-    if v.len() < 8 || is_placeholder(v) || is_name(v) {
+    if v.len() < 8 || is_placeholder(v) || is_name(v) || is_sequential(v) {
         return false;
     }
     let classes = [
@@ -136,6 +167,9 @@ mod tests {
             "aaaaaaaaaaaaaaaaaaaa",
             "abababababababababab",
             "short",
+            "##TOKEN##",
+            "@KUBE_TOKEN@",
+            "12345678ABCDEFG",
         ] {
             assert!(!looks_generated(t), "{t}");
         }
