@@ -36,12 +36,14 @@ pub struct ScanArgs {
     /// Files or directories to scan ("-" for standard input).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Skip files that .gitignore / .ignore exclude (by default they are scanned: an
-    /// ignored .env is still a token on disk).
+    /// Skip files that .gitignore, .ignore, .git/info/exclude or git's global excludes
+    /// exclude (by default they are scanned: an ignored .env is still a token on disk). Each
+    /// entry left out is counted as `ignored` (a directory once); -v lists them.
     #[arg(long)]
     pub respect_gitignore: bool,
     /// Skip hidden files and directories (by default they are scanned: .kube/config, .env,
-    /// .bash_history). .git, .hg and .svn are never walked; use `leakscan git` for history.
+    /// .bash_history); each is counted as `hidden` (a directory once), -v lists them. .git,
+    /// .hg and .svn are never walked nor counted; use `leakscan git` for history.
     #[arg(long)]
     pub skip_hidden: bool,
     /// Accepted for compatibility: ignored files are scanned by default.
@@ -50,7 +52,7 @@ pub struct ScanArgs {
     /// Accepted for compatibility: hidden files are scanned by default.
     #[arg(long, hide = true)]
     pub hidden: bool,
-    /// Skip paths matching this glob (repeatable).
+    /// Skip paths matching this glob (gitignore syntax, repeatable); counted as `excluded`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Skip files larger than this many bytes (suffixes K, M, G allowed).

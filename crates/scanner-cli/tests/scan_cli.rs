@@ -339,10 +339,13 @@ fn stdin_archive_utf16_and_sarif_notifications() {
     assert_eq!(loc["artifactLocation"]["uri"], "win.log");
     assert_eq!(loc["region"]["startLine"], 2);
     assert_eq!(loc["region"]["startColumn"], 38);
+    // First the count per kind, then one notification per input with its location.
     let notes = &run["invocations"][0]["toolExecutionNotifications"];
     assert_eq!(notes[0]["descriptor"]["id"], "corrupt-archive");
+    assert_eq!(notes[0]["properties"]["count"], 1);
+    assert_eq!(notes[1]["descriptor"]["id"], "corrupt-archive");
     assert_eq!(
-        notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        notes[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "broken.zip"
     );
 }

@@ -108,6 +108,14 @@ problems! {
     Submodule = "submodule", Incomplete;
     /// Decoded layers cut short by the decoding budget.
     DecodeBudget = "decode-budget", Incomplete;
+    /// A hidden file or directory (name starting with `.`) left out by `--skip-hidden`; a
+    /// directory counts once.
+    Hidden = "hidden", Skipped;
+    /// A file or directory left out by `.gitignore`, `.ignore`, `.git/info/exclude` or git's
+    /// global excludes (`--respect-gitignore`); a directory counts once.
+    Ignored = "ignored", Skipped;
+    /// A file or directory matching an `--exclude` glob; a directory counts once.
+    Excluded = "excluded", Skipped;
 }
 
 impl Problem {

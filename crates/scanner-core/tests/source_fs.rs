@@ -53,7 +53,22 @@ fn tree_walk_labels_gitignore_hidden_and_exclude() {
             ("kubeconfig-token".into(), label(root, "kube/config"), 4, 12),
         ]
     );
-    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    // Each entry left out is reported with its reason (.git is not content: not counted).
+    let skipped: Vec<(&str, &str)> = out
+        .errors
+        .iter()
+        .map(|e| (e.0.as_str(), e.1.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (".gitignore", "hidden"),
+            (".hidden", "hidden"),
+            ("ignored.log", "ignored"),
+            ("vendor", "excluded"),
+        ]
+    );
+    assert_eq!(out.stats.skipped, 4);
     assert_eq!(
         out.stats.files, 2,
         "build.log and kube/config (.gitignore is hidden)"

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::spool::{write_indented, Fragments, Key, Spool};
-use super::{shown_secret, text, Format, Report, ReportOptions, ScanError};
+use super::{shown_secret, text, Format, Report, ReportOptions, RunStats, ScanError};
 use crate::finding::{Finding, Severity};
+use crate::problem::{Class, Problem};
 use crate::rules;
 
 const INFO_URI: &str = "https://github.com/leakscan/leakscan";
@@ -132,6 +133,7 @@ pub(crate) fn write_spooled(
     keys: &[Key],
     seen: &BTreeMap<Arc<str>, (String, Severity)>,
     results: &mut Fragments<'_>,
+    stats: &RunStats,
     errors: &[ScanError],
 ) -> io::Result<()> {
     // One rules[] entry per rule id that occurs, in order of first appearance.
@@ -144,17 +146,21 @@ pub(crate) fn write_spooled(
             rules_out.push(rule_entry(&k.rule, &desc, sev));
         }
     }
-    let notifications: Vec<Value> = errors
+    // Counts first: per-path notifications leave out routine skips (binary, hidden ...)
+    // unless -v, but a reader must still see how much was not scanned and why.
+    let mut notifications: Vec<Value> = stats
+        .skipped_by_reason
         .iter()
-        .map(|e| {
-            json!({
-                "level": "warning",
-                "message": {"text": format!("{}: {}", e.path, e.message)},
-                "descriptor": {"id": e.kind},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&e.path)}}}],
-            })
-        })
+        .map(|(kind, &n)| count_notification(kind, n))
         .collect();
+    notifications.extend(errors.iter().map(|e| {
+        json!({
+            "level": "warning",
+            "message": {"text": format!("{}: {}", e.path, e.message)},
+            "descriptor": {"id": e.kind},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&e.path)}}}],
+        })
+    }));
     let tool = json!({"driver": {
         "name": "leakscan",
         "version": env!("CARGO_PKG_VERSION"),
@@ -165,6 +171,12 @@ pub(crate) fn write_spooled(
     let invocations = json!([{
         "executionSuccessful": true,
         "toolExecutionNotifications": notifications,
+        "properties": {
+            "skipped": stats.skipped,
+            "incomplete": stats.incomplete,
+            "complete": stats.complete,
+            "skipped_by_reason": stats.skipped_by_reason,
+        },
     }]);
     write!(
         w,
@@ -188,6 +200,22 @@ pub(crate) fn write_spooled(
     }
     w.write_all(if keys.is_empty() { b"]" } else { b"\n      ]" })?;
     writeln!(w, "\n    }}\n  ]\n}}")
+}
+
+/// The notification that counts the inputs of one kind not (fully) scanned.
+fn count_notification(kind: &str, n: u64) -> Value {
+    let class = Problem::from_name(kind).map(Problem::class);
+    let (level, what) = match class {
+        Some(Class::Incomplete) => ("warning", "not read in full"),
+        _ => ("note", "skipped on purpose"),
+    };
+    let inputs = if n == 1 { "input" } else { "inputs" };
+    json!({
+        "level": level,
+        "message": {"text": format!("{n} {inputs} {what}: {kind}")},
+        "descriptor": {"id": kind},
+        "properties": {"count": n, "class": class},
+    })
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl Spool {
             Format::Json | Format::Jsonl => {
                 json::write_spooled(w, keys, &mut reader, stats, errors)
             }
-            Format::Sarif => sarif::write_spooled(w, keys, &self.rules, &mut reader, errors),
+            Format::Sarif => sarif::write_spooled(w, keys, &self.rules, &mut reader, stats, errors),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! File trees and standard input, scanned on all cores.
 //!
-//! The walk uses the `ignore` crate (ripgrep's walker): `.gitignore`/`.ignore` are honoured
-//! unless [`ScanOptions::no_ignore`], hidden entries are skipped unless
-//! [`ScanOptions::hidden`], and [`ScanOptions::exclude`] globs (gitignore syntax, matched
-//! against the path as reported) drop more. Each walker thread scans what it visits and
+//! The walk uses the `ignore` crate (ripgrep's walker) with its filters off: `.gitignore`/
+//! `.ignore` are honoured unless [`ScanOptions::no_ignore`], hidden entries are skipped
+//! unless [`ScanOptions::hidden`], and [`ScanOptions::exclude`] globs (gitignore syntax,
+//! matched against the path as reported) drop more — decided by
+//! [`walk_filter`](super::walk_filter) so that each entry left out is reported (`ignored`,
+//! `hidden`, `excluded`; a directory once). Each walker thread scans what it visits and
 //! keeps one read buffer for its whole life. Files up to [`ScanOptions::in_memory_limit`]
 //! are read whole; bigger ones go through [`Scanner::scan_reader`] in bounded memory.
 //! Archives, UTF-16 text and Slack exports are recognised by content (see
@@ -12,7 +14,8 @@
 //! Symbolic links are followed (Kubernetes' `/var/log/containers` is all links); every
 //! input that is not (fully) scanned is reported through [`Events::error`] with one of the
 //! kinds `permission-denied`, `not-found`, `broken-symlink`, `symlink-loop`, `fifo`,
-//! `device`, `socket`, `too-large`, `binary`, `read-error`, `walk-error`, or an archive kind,
+//! `device`, `socket`, `too-large`, `binary`, `read-error`, `walk-error`, `hidden`,
+//! `ignored`, `excluded`, or an archive kind,
 //! and the scan goes on.
 //!
 //! Paths are reported as the walk reaches them from the root argument as given
@@ -25,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::overrides::OverrideBuilder;
 use ignore::{DirEntry, WalkBuilder, WalkState};
+use std::sync::Arc;
 
 use crate::origin::Origin;
 use crate::problem::Problem;
@@ -33,6 +37,7 @@ use crate::source::archive::ArchiveLimits;
 use crate::source::content::{read_up_to, Ctx};
 use crate::source::mapped;
 use crate::source::slack::{self, DirExports};
+use crate::source::walk_filter::EntryFilter;
 use crate::source::Events;
 
 /// What a file-tree scan looks at and how.
@@ -143,18 +148,14 @@ pub fn scan_paths(
         for r in rest {
             walk.add(r);
         }
-        walk.hidden(!opts.hidden)
-            .ignore(!opts.no_ignore)
-            .git_ignore(!opts.no_ignore)
-            .git_global(!opts.no_ignore)
-            .git_exclude(!opts.no_ignore)
-            .parents(!opts.no_ignore)
+        // Hidden entries, ignore files and `exclude` are decided by `EntryFilter`, not by
+        // the walker, so that every entry left out is counted and listed.
+        walk.standard_filters(false)
             .follow_links(opts.follow_symlinks)
-            .threads(opts.threads)
-            // Object stores hold the history `leakscan git` reads properly (decompressed,
-            // attributed); walking them as files would only see zlib streams.
-            .filter_entry(|e| e.depth() == 0 || !is_vcs_dir(e));
-        if !opts.exclude.is_empty() {
+            .threads(opts.threads);
+        let exclude = if opts.exclude.is_empty() {
+            None
+        } else {
             let mut ob = OverrideBuilder::new("");
             for g in &opts.exclude {
                 ob.add(&format!("!{g}")).map_err(|e| Error::Glob {
@@ -162,12 +163,22 @@ pub fn scan_paths(
                     reason: e.to_string(),
                 })?;
             }
-            let ov = ob.build().map_err(|e| Error::Glob {
+            Some(ob.build().map_err(|e| Error::Glob {
                 glob: opts.exclude.join(" "),
                 reason: e.to_string(),
-            })?;
-            walk.overrides(ov);
-        }
+            })?)
+        };
+        let filter = Arc::new(EntryFilter::new(
+            exclude,
+            !opts.hidden,
+            !opts.no_ignore,
+            &roots,
+        ));
+        let keep = filter.clone();
+        // Object stores hold the history `leakscan git` reads properly (decompressed,
+        // attributed); walking them as files would only see zlib streams. They are not
+        // content, so they are not counted either.
+        walk.filter_entry(move |e| e.depth() == 0 || !is_vcs_dir(e) && keep.keep(e));
         let slack = DirExports::default();
         let (ctx, slack) = (&ctx, &slack);
         walk.build_parallel().run(|| {
@@ -180,6 +191,9 @@ pub fn scan_paths(
                 WalkState::Continue
             })
         });
+        for skip in filter.take_skipped() {
+            ctx.report(&rel_label(ctx, &skip.path), skip.kind, &skip.why);
+        }
     }
     let (files, bytes, skipped, errors, by_kind) = ctx.totals();
     Ok(ScanStats {

@@ -9,6 +9,7 @@ pub mod git;
 mod map_guard;
 mod mapped;
 mod slack;
+mod walk_filter;
 
 /// What a source reports back while it runs; implemented by the CLI (and by library users).
 ///
