@@ -20,6 +20,7 @@ use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::source::content::{read_up_to, Ctx};
 use crate::source::encoding::{self, Kind};
+use crate::source::image;
 use crate::source::slack;
 
 /// Limits that keep hostile archives from exhausting time, memory or disk.
@@ -461,6 +462,7 @@ pub(crate) fn scan_tar(
 ) {
     let mut archive = tar::Archive::new(reader);
     let mut slack = slack::TarExport::default();
+    let mut image = image::Tarball::new(ctx, origin);
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => return ctx.read_failed(origin, depth, Some(budget), &e),
@@ -490,12 +492,16 @@ pub(crate) fn scan_tar(
             entry.header().entry_type(),
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
         );
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let in_image = image.member(&name, regular);
         if !regular {
             continue;
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let member = origin.member(&name);
-        if slack.note(&name) {
+        if in_image {
+            let size = entry.size();
+            image::scan_member(ctx, &mut image, (&mut entry, size), &member, depth, budget);
+        } else if slack.note(&name) {
             let mut data = Vec::new();
             match read_up_to(&mut entry, &mut data, slack::MAX_JSON) {
                 Ok(()) => {
