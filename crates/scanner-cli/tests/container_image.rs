@@ -378,3 +378,165 @@ fn docker_25_save_oci_layout_names_image_and_layers() {
     assert_eq!(doc["stats"]["complete"], true, "{doc:#}");
     assert_eq!(doc["errors"], json!([]));
 }
+
+/// `docker save` of docker < 25: `<v1 id>/{VERSION,json,layer.tar}`, `<config>.json`,
+/// `manifest.json`, `repositories`, in name order. Layer paths carry no digest: the
+/// context gives the layer's diff_id from the config.
+#[test]
+fn legacy_docker_save_layer_tar_gets_diff_id_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image_contents();
+    let config = sha256(&img.config);
+    let id1 = hex(&sha256(b"v1 base")).to_owned();
+    let id2 = hex(&sha256(b"v1 app")).to_owned();
+    let v1 = |id: &str, parent: Option<&str>| {
+        let mut j = json!({"id": id, "created": "1970-01-01T00:00:00Z", "os": "linux",
+                           "container_config": {"Hostname": "", "Env": null, "Cmd": null}});
+        if let Some(p) = parent {
+            j["parent"] = json!(p);
+        }
+        serde_json::to_vec(&j).unwrap()
+    };
+    let (d1, d2) = (format!("{id1}/"), format!("{id2}/"));
+    let files = [
+        (format!("{id1}/VERSION"), b"1.0".to_vec()),
+        (format!("{id1}/json"), v1(&id1, None)),
+        (format!("{id1}/layer.tar"), img.base.clone()),
+        (format!("{id2}/VERSION"), b"1.0".to_vec()),
+        (format!("{id2}/json"), v1(&id2, Some(&id1))),
+        (format!("{id2}/layer.tar"), img.app.clone()),
+        (format!("{}.json", hex(&config)), img.config.clone()),
+    ];
+    let manifest = format!(
+        "[{}]\n",
+        json!({"Config": format!("{}.json", hex(&config)), "RepoTags": [NAME],
+               "Layers": [format!("{id1}/layer.tar"), format!("{id2}/layer.tar")]})
+    );
+    let repositories = format!(
+        "{}\n",
+        json!({"registry.example.com/platform/kube-tools": {"1.29.3": id2}})
+    );
+    let mut nodes: Vec<Node<'_>> = Vec::new();
+    let mut named: Vec<(&str, Option<&Vec<u8>>)> = vec![(&d1, None), (&d2, None)];
+    named.extend(files.iter().map(|(n, d)| (n.as_str(), Some(d))));
+    named.sort();
+    for (n, d) in named {
+        nodes.push(match d {
+            None => Node::Dir(n),
+            Some(d) => Node::File(n, d.clone()),
+        });
+    }
+    nodes.push(Node::File("manifest.json", manifest.into_bytes()));
+    nodes.push(Node::File("repositories", repositories.into_bytes()));
+    std::fs::write(dir.path().join("kube-tools.tar"), tar_of(&nodes)).unwrap();
+    let (code, doc) = scan(dir.path(), "kube-tools.tar");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 4, "{doc:#}");
+    let (l1, l2) = (format!("{id1}/layer.tar"), format!("{id2}/layer.tar"));
+    check(
+        &doc,
+        "kube-tools.tar",
+        &img,
+        NAME,
+        [(&l1, &sha256(&img.base)), (&l2, &sha256(&img.app))],
+        (&format!("{}.json", hex(&config)), &config),
+    );
+    assert_eq!(doc["errors"], json!([]));
+}
+
+/// An OCI archive as skopeo and podman write it (gzip'd layers, `index.json` naming the
+/// image, no docker manifest), gzip'd as a whole: every member is behind two gzip streams
+/// and the index comes last, yet findings get their image context.
+#[test]
+fn oci_archive_tar_gz_named_by_index_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image_contents();
+    let app_gz = gzip(&img.app);
+    let oci = oci_tarball(
+        &img,
+        &app_gz,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        false,
+    );
+    std::fs::write(dir.path().join("kube-tools.tar.gz"), gzip(&oci.tar)).unwrap();
+    let (code, doc) = scan(dir.path(), "kube-tools.tar.gz");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 4, "{doc:#}");
+    let blob = |d: &str| format!("blobs/sha256/{}", hex(d));
+    check(
+        &doc,
+        "kube-tools.tar.gz",
+        &img,
+        NAME,
+        [(&blob(&oci.base), &oci.base), (&blob(&oci.app), &oci.app)],
+        (&blob(&oci.config), &oci.config),
+    );
+}
+
+/// A zstd layer (`tar+zstd`, made by the real `zstd`) is not opened: it is reported as
+/// `unsupported-compression` and the scan is incomplete; the other layer's findings stand.
+#[test]
+fn zstd_layer_is_reported_unsupported_and_others_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image_contents();
+    std::fs::write(dir.path().join("app.tar"), &img.app).unwrap();
+    let out = std::process::Command::new("zstd")
+        .args(["-q", "-19", "app.tar", "-o", "app.tar.zst"])
+        .current_dir(dir.path())
+        .output()
+        .expect("running zstd");
+    assert!(out.status.success(), "{out:?}");
+    let zst = std::fs::read(dir.path().join("app.tar.zst")).unwrap();
+    let oci = oci_tarball(
+        &img,
+        &zst,
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        true,
+    );
+    std::fs::write(dir.path().join("image.tar"), &oci.tar).unwrap();
+    let (code, doc) = scan(dir.path(), "image.tar");
+    assert_eq!(code, 1, "{doc:#}");
+    let app = format!("image.tar!/blobs/sha256/{}", hex(&oci.app));
+    assert_eq!(
+        support_cli::error_kinds(&doc),
+        vec![(app, "unsupported-compression".to_owned())]
+    );
+    assert_eq!(doc["stats"]["complete"], false);
+    let base = format!("image.tar!/blobs/sha256/{}!/{ADMIN_CONF}", hex(&oci.base));
+    assert_eq!(at(&doc, &base)["context"]["image"], NAME);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 3, "{doc:#}");
+}
+
+/// An image cut short before its index and manifest (a failed `docker save`, a partial
+/// download) keeps every finding made before the cut, without the context never read,
+/// and says the archive is corrupt.
+#[test]
+fn truncated_image_keeps_findings_without_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image_contents();
+    let oci = oci_tarball(
+        &img,
+        &img.app,
+        "application/vnd.oci.image.layer.v1.tar",
+        true,
+    );
+    let cut = find(&oci.tar, b"index.json") - 100;
+    std::fs::write(dir.path().join("image.tar"), &oci.tar[..cut]).unwrap();
+    let (code, doc) = scan(dir.path(), "image.tar");
+    assert_eq!(code, 1, "{doc:#}");
+    let kinds = support_cli::error_kinds(&doc);
+    assert!(
+        kinds.iter().any(|(_, k)| k == "corrupt-archive"),
+        "{kinds:?}"
+    );
+    let sa = format!("image.tar!/blobs/sha256/{}!/{SA_TOKEN}", hex(&oci.app));
+    let f = at(&doc, &sa);
+    assert_eq!(f["rule_id"], "k8s-sa-token-bound");
+    assert_eq!(f["context"], Value::Null);
+    let base = format!("image.tar!/blobs/sha256/{}!/{ADMIN_CONF}", hex(&oci.base));
+    assert_eq!(at(&doc, &base)["rule_id"], "kubeconfig-client-key");
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).position(|w| w == needle).unwrap()
+}
