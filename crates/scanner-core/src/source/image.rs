@@ -42,11 +42,20 @@ const MAX_DOCS_BYTES: usize = 64 << 20;
 /// The magic number of a zstd frame (`application/vnd.oci.image.layer.v1.tar+zstd`).
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// Findings held per image tarball, keyed by the `TAR!/` prefix of their paths.
+/// Findings held per image tarball, keyed by the `TAR!/` prefix of their paths (and an id:
+/// the same tarball named twice is read twice, on two threads).
 #[derive(Default)]
 pub(crate) struct Holds {
     active: AtomicUsize,
-    held: Mutex<Vec<(String, Vec<Finding>)>>,
+    next: AtomicUsize,
+    held: Mutex<Vec<Held>>,
+}
+
+/// The findings held for one image tarball being read.
+struct Held {
+    id: usize,
+    prefix: String,
+    findings: Vec<Finding>,
 }
 
 impl Holds {
@@ -61,32 +70,38 @@ impl Holds {
         // The innermost image (longest prefix) holds a finding of an image in an image.
         let slot = held
             .iter_mut()
-            .filter(|(p, v)| f.path.starts_with(p.as_str()) && v.len() < MAX_HELD)
-            .max_by_key(|(p, _)| p.len());
+            .filter(|h| f.path.starts_with(h.prefix.as_str()) && h.findings.len() < MAX_HELD)
+            .max_by_key(|h| h.prefix.len());
         match slot {
-            Some((_, v)) => {
-                v.push(f);
+            Some(h) => {
+                h.findings.push(f);
                 None
             }
             None => Some(f),
         }
     }
 
-    fn start(&self, prefix: String) {
+    fn start(&self, prefix: String) -> usize {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut held) = self.held.lock() {
-            held.push((prefix, Vec::new()));
+            held.push(Held {
+                id,
+                prefix,
+                findings: Vec::new(),
+            });
             self.active.fetch_add(1, Ordering::Release);
         }
+        id
     }
 
-    fn take(&self, prefix: &str) -> Vec<Finding> {
+    fn take(&self, id: usize) -> Vec<Finding> {
         let Ok(mut held) = self.held.lock() else {
             return Vec::new();
         };
-        match held.iter().position(|(p, _)| p == prefix) {
+        match held.iter().position(|h| h.id == id) {
             Some(i) => {
                 self.active.fetch_sub(1, Ordering::Release);
-                held.swap_remove(i).1
+                held.swap_remove(i).findings
             }
             None => Vec::new(),
         }
@@ -99,7 +114,8 @@ pub(crate) struct Tarball<'c, 'a> {
     prefix: String,
     /// Undecided until a member says whether this is an image.
     decided: bool,
-    image: bool,
+    /// The hold of an image's findings.
+    hold: Option<usize>,
     docs: HashMap<String, Value>,
     docs_bytes: usize,
 }
@@ -111,7 +127,7 @@ impl<'c, 'a> Tarball<'c, 'a> {
             ctx,
             prefix: format!("{}!/", origin.path),
             decided: false,
-            image: false,
+            hold: None,
             docs: HashMap::new(),
             docs_bytes: 0,
         }
@@ -124,19 +140,18 @@ impl<'c, 'a> Tarball<'c, 'a> {
             let name = normal(name);
             if looks_like_image(name) {
                 self.decided = true;
-                self.image = true;
-                self.ctx.held.start(self.prefix.clone());
+                self.hold = Some(self.ctx.held.start(self.prefix.clone()));
             } else if regular || !name.is_empty() {
                 // `./` alone says nothing; any other first name that is not an image's does.
                 self.decided = true;
             }
         }
-        self.image
+        self.hold.is_some()
     }
 
     /// Whether a member of `size` bytes is read whole so it can be kept as a document.
     pub(crate) fn wants(&self, size: u64) -> bool {
-        self.image && size <= MAX_META
+        self.hold.is_some() && size <= MAX_META
     }
 
     /// Keeps a member read whole if it is a JSON document (manifest, index, config).
@@ -153,7 +168,7 @@ impl<'c, 'a> Tarball<'c, 'a> {
 
     /// Reports a zstd-compressed layer (not opened); true if `head` starts one.
     pub(crate) fn zstd(&self, head: &[u8], member: &Origin) -> bool {
-        if !(self.image && head.starts_with(&ZSTD_MAGIC)) {
+        if self.hold.is_none() || !head.starts_with(&ZSTD_MAGIC) {
             return false;
         }
         self.ctx.report(
@@ -169,10 +184,10 @@ impl Drop for Tarball<'_, '_> {
     /// Gives held findings their image context and passes them on (also after a tar that
     /// ended early: a finding is never lost for want of a manifest).
     fn drop(&mut self) {
-        if !self.image {
+        let Some(id) = self.hold else {
             return;
-        }
-        let held = self.ctx.held.take(&self.prefix);
+        };
+        let held = self.ctx.held.take(id);
         let parts = resolve(&self.docs);
         for mut f in held {
             let rest = &f.path[self.prefix.len().min(f.path.len())..];
@@ -208,7 +223,7 @@ pub(crate) fn scan_member(
     }
     if whole {
         let name = member.path.strip_prefix(&image.prefix[..]).unwrap_or("");
-        image.note(&name.to_owned(), &head);
+        image.note(name, &head);
         return ctx.scan_buffer(&head, member, depth, Some(budget));
     }
     let mut body = io::Cursor::new(&head[..]).chain(entry);
@@ -469,5 +484,36 @@ mod tests {
             Some(format!("sha256:{hex}"))
         );
         assert_eq!(digest_of(&format!("{hex}/layer.tar")), None);
+    }
+
+    /// go-containerregistry's tarball (`crane pull`): config `sha256:<hex>`, layers
+    /// `<hex>.tar.gz`; two images sharing their base layer.
+    #[test]
+    fn crane_tarball_and_a_shared_layer() {
+        let (a, b, c1, c2) = (
+            "a".repeat(64),
+            "b".repeat(64),
+            "c".repeat(64),
+            "d".repeat(64),
+        );
+        let manifest = serde_json::json!([
+            {"Config": format!("sha256:{c1}"), "RepoTags": ["ghcr.io/ops/tools:1"],
+             "Layers": [format!("{a}.tar.gz"), format!("{b}.tar.gz")]},
+            {"Config": format!("sha256:{c2}"), "RepoTags": null,
+             "Layers": [format!("{a}.tar.gz")]},
+        ]);
+        let docs = HashMap::from([("manifest.json".to_owned(), manifest)]);
+        let parts = resolve(&docs);
+        let base = &parts[&format!("{a}.tar.gz")];
+        assert_eq!(base["image"], format!("ghcr.io/ops/tools:1, sha256:{c2}"));
+        assert_eq!(base["layer"], format!("sha256:{a}"));
+        assert_eq!(base["layer_index"], "0");
+        let top = &parts[&format!("{b}.tar.gz")];
+        assert_eq!(top["image"], "ghcr.io/ops/tools:1");
+        assert_eq!(top["layer_index"], "1");
+        assert_eq!(
+            parts[&format!("sha256:{c2}")]["config"],
+            format!("sha256:{c2}")
+        );
     }
 }
