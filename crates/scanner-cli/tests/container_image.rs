@@ -222,7 +222,7 @@ fn oci_tarball(img: &Image, app_blob: &[u8], app_type: &str, docker: bool) -> Oc
                        "size": manifest.len(), "annotations": annotations,
                        "platform": {"architecture": "amd64", "os": "linux"}}],
     });
-    let mut blobs = vec![
+    let mut blobs = [
         (format!("blobs/sha256/{}", hex(&base)), img.base.clone()),
         (format!("blobs/sha256/{}", hex(&app)), app_blob.to_vec()),
         (format!("blobs/sha256/{}", hex(&config)), img.config.clone()),
@@ -233,26 +233,23 @@ fn oci_tarball(img: &Image, app_blob: &[u8], app_type: &str, docker: bool) -> Oc
     nodes.extend(blobs.iter().map(|(n, d)| Node::File(n, d.clone())));
     let index = serde_json::to_vec(&index).unwrap();
     nodes.push(Node::File("index.json", index));
-    let (manifest_json, repositories);
     if docker {
-        manifest_json = format!(
+        let manifest_json = format!(
             "[{}]\n",
             json!({"Config": format!("blobs/sha256/{}", hex(&config)), "RepoTags": [NAME],
                    "Layers": [format!("blobs/sha256/{}", hex(&base)), format!("blobs/sha256/{}", hex(&app))]})
         );
-        repositories = format!(
-            "{}\n",
-            json!({"registry.example.com/platform/kube-tools": {"1.29.3": hex(&sha256(&img.app))}})
-        );
         nodes.push(Node::File("manifest.json", manifest_json.into_bytes()));
-    } else {
-        repositories = String::new();
     }
     nodes.push(Node::File(
         "oci-layout",
         br#"{"imageLayoutVersion": "1.0.0"}"#.to_vec(),
     ));
     if docker {
+        let repositories = format!(
+            "{}\n",
+            json!({"registry.example.com/platform/kube-tools": {"1.29.3": hex(&sha256(&img.app))}})
+        );
         nodes.push(Node::File("repositories", repositories.into_bytes()));
     }
     Oci {

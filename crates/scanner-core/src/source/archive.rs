@@ -1,7 +1,9 @@
 //! Archives read in memory or as streams, never extracted to disk: zip (Slack exports
 //! included), tar, gzip (`.gz`, `.tar.gz`/`.tgz`), nested up to a depth limit. Members are
 //! labelled `ARCHIVE!/MEMBER` (nested: `a.zip!/b.tar.gz!/c.yaml`); member names are only
-//! ever used as labels, so `../` names are harmless.
+//! ever used as labels, so `../` names are harmless. A tar that is a container image
+//! (`docker save`, OCI layout) also gets image and layer context on its findings
+//! ([`image`](super::image)).
 //!
 //! Hostile archives are survived and reported through [`Events::error`](super::Events):
 //! `zip-bomb` (total decompressed bytes per outermost archive, or one member inflating far
