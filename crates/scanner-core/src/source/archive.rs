@@ -1,7 +1,9 @@
 //! Archives read in memory or as streams, never extracted to disk: zip (Slack exports
 //! included), tar, gzip (`.gz`, `.tar.gz`/`.tgz`), nested up to a depth limit. Members are
 //! labelled `ARCHIVE!/MEMBER` (nested: `a.zip!/b.tar.gz!/c.yaml`); member names are only
-//! ever used as labels, so `../` names are harmless.
+//! ever used as labels, so `../` names are harmless. A tar that is a container image
+//! (`docker save`, OCI layout) also gets image and layer context on its findings
+//! ([`image`](super::image)).
 //!
 //! Hostile archives are survived and reported through [`Events::error`](super::Events):
 //! `zip-bomb` (total decompressed bytes per outermost archive, or one member inflating far
@@ -20,6 +22,7 @@ use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::source::content::{read_up_to, Ctx};
 use crate::source::encoding::{self, Kind};
+use crate::source::image;
 use crate::source::slack;
 
 /// Limits that keep hostile archives from exhausting time, memory or disk.
@@ -461,6 +464,7 @@ pub(crate) fn scan_tar(
 ) {
     let mut archive = tar::Archive::new(reader);
     let mut slack = slack::TarExport::default();
+    let mut image = image::Tarball::new(ctx, origin);
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => return ctx.read_failed(origin, depth, Some(budget), &e),
@@ -490,12 +494,16 @@ pub(crate) fn scan_tar(
             entry.header().entry_type(),
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
         );
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let in_image = image.member(&name, regular);
         if !regular {
             continue;
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let member = origin.member(&name);
-        if slack.note(&name) {
+        if in_image {
+            let size = entry.size();
+            image::scan_member(ctx, &mut image, (&mut entry, size), &member, depth, budget);
+        } else if slack.note(&name) {
             let mut data = Vec::new();
             match read_up_to(&mut entry, &mut data, slack::MAX_JSON) {
                 Ok(()) => {

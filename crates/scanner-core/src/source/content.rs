@@ -16,6 +16,7 @@ use crate::sink::Sink;
 use crate::source::archive::{self, Budget};
 use crate::source::encoding::{self, Kind, Utf16Reader, SNIFF_LEN};
 use crate::source::fs::ScanOptions;
+use crate::source::image::Holds;
 use crate::source::Events;
 
 /// Run-wide state shared by every worker thread.
@@ -32,6 +33,8 @@ pub(crate) struct Ctx<'a> {
     kinds: Mutex<BTreeMap<String, u64>>,
     /// Threads that scan the windows of one big file together (built at first use).
     pool: OnceLock<Option<rayon::ThreadPool>>,
+    /// Findings of container images waiting for their manifest (see `image.rs`).
+    pub(crate) held: Holds,
 }
 
 /// Hands findings and problems to [`Events`], recording a transcoding step when there was
@@ -67,6 +70,7 @@ impl<'a> Ctx<'a> {
             errors: AtomicU64::new(0),
             kinds: Mutex::new(BTreeMap::new()),
             pool: OnceLock::new(),
+            held: Holds::default(),
         }
     }
 
@@ -99,7 +103,9 @@ impl<'a> Ctx<'a> {
 
     /// Passes a finding on (sources that build findings themselves, e.g. Slack).
     pub(crate) fn finding(&self, f: Finding) {
-        self.events.finding(f);
+        if let Some(f) = self.held.hold(f) {
+            self.events.finding(f);
+        }
     }
 
     /// Part of a big input scanned (see [`Events::progress`]).
