@@ -6,6 +6,7 @@ pub(crate) mod dockerconfig;
 pub(crate) mod jwt;
 pub(crate) mod kubeconfig;
 pub(crate) mod kubeconfig_server;
+pub(crate) mod kubectl;
 pub(crate) mod pem;
 pub(crate) mod placeholder;
 

@@ -77,8 +77,8 @@ pub(crate) fn is_sequential(v: &str) -> bool {
 }
 
 /// A name rather than a value: an environment-variable style identifier (`KUBELET_TOKEN`,
-/// `K8S_API_TOKEN`) or lowercase words joined by `-`, `_` or `.` (`blue-token`,
-/// `my.secret`). Generated tokens mix digits in; these never do (or only as a word suffix).
+/// `K8S_API_TOKEN`) or lowercase words joined by `-`, `_`, `.` or `/` (`blue-token`,
+/// `my.secret`, `foo/restricted-psp-users`). Generated tokens mix digits in; these never do (or only as a word suffix).
 pub(crate) fn is_name(value: &str) -> bool {
     let v = value.trim();
     let upper_snake = v
@@ -89,8 +89,8 @@ pub(crate) fn is_name(value: &str) -> bool {
     if upper_snake {
         return true;
     }
-    let mut words = v.split(['-', '_', '.']);
-    v.contains(['-', '_', '.'])
+    let mut words = v.split(['-', '_', '.', '/']);
+    v.contains(['-', '_', '.', '/'])
         && words.all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
@@ -157,6 +157,7 @@ mod tests {
             "blue-token",
             "my_secret_token",
             "kube.admin.token",
+            "foo/restricted-psp-users",
             "%KUBE_TOKEN%",
             "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER",
             "********",

@@ -20,7 +20,9 @@ use crate::fingerprint::{self, Fingerprinter};
 use crate::location::{LineIndex, Span, Start};
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
-use crate::rules::{self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, pem};
+use crate::rules::{
+    self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, kubectl, pem,
+};
 use crate::sink::Sink;
 use crate::suppress;
 use crate::verify::KeySet;
@@ -456,14 +458,17 @@ impl Scanner {
                 }
                 Trigger::KubeconfigKey => {
                     let c = kubeconfig::at(data, hit.start, hit.end, state.now, &mut kube)
-                        .or_else(|| bootstrap::keyed(data, hit.start));
+                        .or_else(|| bootstrap::keyed(data, hit.start))
+                        .or_else(|| kubectl::flag(data, hit.start));
                     if let Some(c) = c {
                         consumed = c.end;
                         self.emit(state, layer, c);
                     }
                 }
                 Trigger::BootstrapKey => {
-                    if let Some(c) = bootstrap::keyed(data, hit.start) {
+                    let c = bootstrap::keyed(data, hit.start)
+                        .or_else(|| kubectl::flag(data, hit.start));
+                    if let Some(c) = c {
                         consumed = c.end;
                         self.emit(state, layer, c);
                     }
