@@ -267,9 +267,9 @@ impl Reporter {
             kind,
             message: message.into(),
         };
-        // Binary files are expected in any tree (a checkout can hold thousands): they are
-        // counted in stats.skipped_by_reason, and listed one by one only with -v.
-        let routine = kind == Problem::Binary;
+        // Images and other media are expected in any tree (a checkout can hold thousands):
+        // they are counted in stats.skipped_by_reason, and listed one by one only with -v.
+        let routine = kind == Problem::Media;
         if self.verbose || !self.quiet && !routine {
             eprintln!(
                 "leakscan: warning: {}: {} ({})",

@@ -374,6 +374,7 @@ impl Scanner {
                     end_column
                 },
                 byte_offset: base_offset + r.start as u64,
+                byte_length: (r.end - r.start) as u64,
                 secret: Secret::new(r.secret),
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
                 git: origin.git.clone(),

@@ -6,6 +6,7 @@ mod content;
 mod encoding;
 pub mod fs;
 pub mod git;
+mod magic;
 mod map_guard;
 mod mapped;
 mod slack;
