@@ -79,7 +79,12 @@ fn etcd_secret_value(token: &str) -> Vec<u8> {
     pb::int(1, 1_718_000_000, &mut created);
     pb::int(2, 0, &mut created);
     pb::bytes(8, &created, &mut meta); // creationTimestamp
-    pb::entry(12, "kubernetes.io/service-account.name", SA.as_bytes(), &mut meta);
+    pb::entry(
+        12,
+        "kubernetes.io/service-account.name",
+        SA.as_bytes(),
+        &mut meta,
+    );
     pb::entry(
         12,
         "kubernetes.io/service-account.uid",
@@ -155,7 +160,11 @@ fn etcdctl_get_protobuf_output_gives_the_token_at_its_byte_offset() {
     pb::int(3, 48_213, &mut header); // revision
     pb::int(4, 7, &mut header); // raft_term
     let mut kv = Vec::new();
-    pb::bytes(1, format!("/registry/secrets/{NS}/{SECRET}").as_bytes(), &mut kv);
+    pb::bytes(
+        1,
+        format!("/registry/secrets/{NS}/{SECRET}").as_bytes(),
+        &mut kv,
+    );
     pb::int(2, 1_024, &mut kv); // create_revision
     pb::int(3, 1_024, &mut kv); // mod_revision
     pb::int(4, 1, &mut kv); // version
@@ -192,7 +201,16 @@ fn etcdctl_get_protobuf_output_gives_the_token_at_its_byte_offset() {
     // Text output names the offset instead of a meaningless line.
     let out = leakscan_bounded(
         dir.path(),
-        &["scan", "--now", NOW, "-f", "text", "--color", "never", "secret.pb"],
+        &[
+            "scan",
+            "--now",
+            NOW,
+            "-f",
+            "text",
+            "--color",
+            "never",
+            "secret.pb",
+        ],
         &[],
         LIMIT,
     );
@@ -301,8 +319,12 @@ fn secret_in_a_k3s_sqlite_state_db_is_found_at_its_byte_offset() {
         hex(&value)
     );
     let db_path = dir.path().join("state.db");
-    let Some(_) = run_tool("sqlite3", &[db_path.to_str().unwrap()], sql.as_bytes(), dir.path())
-    else {
+    let Some(_) = run_tool(
+        "sqlite3",
+        &[db_path.to_str().unwrap()],
+        sql.as_bytes(),
+        dir.path(),
+    ) else {
         return;
     };
     let db = std::fs::read(&db_path).unwrap();
@@ -358,11 +380,26 @@ fn media_and_unopened_compression_are_counted_by_kind() {
     let media: &[(&str, &[u8])] = &[
         ("logo.png", PNG),
         ("spinner.gif", GIF),
-        ("photo.jpg", b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
-        ("demo.mp4", b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41\0\0\0\x08free"),
-        ("jingle.mp3", b"ID3\x04\0\0\0\0\x00\x23TSSE\0\0\0\x0f\0\0\0Lavf58.76.100\0"),
-        ("alert.wav", b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x44\xac\0\0"),
-        ("font.woff2", b"wOF2\0\x01\0\0\0\0\x05\x4c\0\x0a\0\0\0\0\x0a\x8c"),
+        (
+            "photo.jpg",
+            b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0",
+        ),
+        (
+            "demo.mp4",
+            b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41\0\0\0\x08free",
+        ),
+        (
+            "jingle.mp3",
+            b"ID3\x04\0\0\0\0\x00\x23TSSE\0\0\0\x0f\0\0\0Lavf58.76.100\0",
+        ),
+        (
+            "alert.wav",
+            b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x44\xac\0\0",
+        ),
+        (
+            "font.woff2",
+            b"wOF2\0\x01\0\0\0\0\x05\x4c\0\x0a\0\0\0\0\x0a\x8c",
+        ),
     ];
     for (name, head) in media {
         std::fs::write(root.join(name), head).unwrap();
