@@ -277,7 +277,7 @@ fn nested_zip_bomb_is_cut_at_the_depth_limit_and_opened_when_allowed() {
     );
     assert_eq!(
         doc["stats"]["bytes"],
-        (8 * 8 * 8 * 8 << 20) + KUBECONFIG.len()
+        ((8 * 8 * 8 * 8) << 20) + KUBECONFIG.len()
     );
     assert_eq!(doc["stats"]["complete"], true);
 }

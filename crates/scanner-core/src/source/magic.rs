@@ -91,9 +91,8 @@ const AT_START: &[(&[u8], Opaque)] = &[
 
 /// The format `head` (an input's first bytes) is in, when it is one not worth searching.
 pub(crate) fn identify(head: &[u8]) -> Option<Opaque> {
-    if memchr::memchr(0, head).is_none() {
-        return None;
-    }
+    // A magic number without a NUL byte in the head is text that starts oddly.
+    memchr::memchr(0, head)?;
     if let Some((_, f)) = AT_START.iter().find(|(m, _)| head.starts_with(m)) {
         return Some(*f);
     }
