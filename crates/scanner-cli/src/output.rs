@@ -267,12 +267,12 @@ impl Reporter {
             kind,
             message: message.into(),
         };
-        // Binary files are expected in any tree (a checkout can hold thousands), and what
+        // Media are expected in any tree (a checkout can hold thousands), and what
         // --skip-hidden, --respect-gitignore and --exclude leave out was asked for: they are
         // counted in stats.skipped_by_reason, and listed one by one only with -v.
         let routine = matches!(
             kind,
-            Problem::Binary | Problem::Hidden | Problem::Ignored | Problem::Excluded
+            Problem::Media | Problem::Hidden | Problem::Ignored | Problem::Excluded
         );
         if self.verbose || !self.quiet && !routine {
             eprintln!(

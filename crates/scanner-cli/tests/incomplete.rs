@@ -165,7 +165,7 @@ fn member_cap_reached_with_the_token_past_it_is_incomplete() {
 }
 
 #[test]
-fn a_clean_scan_with_skipped_binaries_is_complete() {
+fn a_clean_scan_with_skipped_media_is_complete() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("logo.png"),
@@ -177,7 +177,7 @@ fn a_clean_scan_with_skipped_binaries_is_complete() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(doc["stats"]["complete"], true);
     assert_eq!(doc["stats"]["skipped"], 1);
-    assert_eq!(reasons(&doc), vec![("binary".into(), 1)]);
+    assert_eq!(reasons(&doc), vec![("media".into(), 1)]);
     assert_consistent(&doc);
     assert!(!err.contains("INCOMPLETE"), "{err}");
     assert!(err.contains("1 file,"), "singular in the summary: {err}");

@@ -157,9 +157,9 @@ fn tree_with_archives_paths_relative_to_the_scan_root() {
         assert_eq!(
             errors(&doc),
             vec![(format!("{prefix}bomb.zip!/a.txt"), "zip-bomb".to_string())],
-            "binary files are counted, not listed"
+            "media files are counted, not listed"
         );
-        assert_eq!(doc["stats"]["skipped_by_reason"]["binary"], 1);
+        assert_eq!(doc["stats"]["skipped_by_reason"]["media"], 1);
         assert_eq!(doc["stats"]["skipped_by_reason"]["zip-bomb"], 1);
         // Members are inputs: build.log, admin.conf, notes.txt.
         assert_eq!(doc["stats"]["files"], 3);
@@ -357,7 +357,7 @@ fn missing_path_is_a_usage_error_and_quiet_prints_nothing_else() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-dir"));
 
-    write(dir.path(), "img.bin", b"\0\0\0\x01binary");
+    write(dir.path(), "img.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
     let out = leakscan(dir.path(), &["-f", "json", "-q", "."]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -367,12 +367,12 @@ fn missing_path_is_a_usage_error_and_quiet_prints_nothing_else() {
     );
     let out = leakscan(dir.path(), &["-f", "json", "."]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1 binary"), "summary gives reasons: {err}");
-    // -v lists each binary file in the report too.
+    assert!(err.contains("1 media"), "summary gives reasons: {err}");
+    // -v lists each media file in the report too.
     let out = leakscan(dir.path(), &["-f", "json", "-v", "."]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["errors"][0]["path"], "img.bin");
-    assert_eq!(doc["errors"][0]["kind"], "binary");
+    assert_eq!(doc["errors"][0]["path"], "img.png");
+    assert_eq!(doc["errors"][0]["kind"], "media");
 }
 
 #[test]

@@ -125,13 +125,13 @@ fn narrowed_scan_counts_every_reason_exactly() {
         counts(&[
             ("hidden", 3),
             ("ignored", 2),
-            ("binary", 1),
+            ("media", 1),
             ("fifo", 1),
             ("too-large", 1),
         ]),
         "{err}"
     );
-    assert_eq!(stats["skipped"], 7, "hidden + ignored + binary + fifo");
+    assert_eq!(stats["skipped"], 7, "hidden + ignored + media + fifo");
     assert_eq!(stats["incomplete"], 1, "the big log");
     assert_eq!(stats["files"], 1, "only main.go is read");
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
@@ -139,7 +139,7 @@ fn narrowed_scan_counts_every_reason_exactly() {
     // The summary names each reason with its count.
     assert!(err.contains("7 skipped"), "{err}");
     assert!(
-        err.contains("skipped on purpose: 1 binary, 1 fifo, 3 hidden, 2 ignored"),
+        err.contains("skipped on purpose: 1 fifo, 3 hidden, 2 ignored, 1 media"),
         "{err}"
     );
     assert!(err.contains("INCOMPLETE: 1 input could not be read in full (1 too-large)"));
@@ -175,13 +175,10 @@ fn default_scan_finds_the_secrets_and_counts_no_hidden_or_ignored() {
     let reasons = by_reason(&doc["stats"]);
     assert_eq!(
         reasons,
-        counts(&[("binary", 1), ("fifo", 1), ("too-large", 1)]),
+        counts(&[("media", 1), ("fifo", 1), ("too-large", 1)]),
         "{err}"
     );
-    assert!(
-        err.contains("skipped on purpose: 1 binary, 1 fifo"),
-        "{err}"
-    );
+    assert!(err.contains("skipped on purpose: 1 fifo, 1 media"), "{err}");
 }
 
 #[test]
@@ -194,7 +191,7 @@ fn verbose_lists_each_path_with_its_reason() {
         ("src/shop/.gitignore", "hidden"),
         ("src/shop/node_modules", "ignored"),
         ("src/shop/secrets", "ignored"),
-        ("Pictures/cat.png", "binary"),
+        ("Pictures/cat.png", "media"),
         ("agent.sock.fifo", "fifo"),
         ("logs/build.log", "too-large"),
     ] {
@@ -267,7 +264,7 @@ fn sarif_notifications_carry_the_counts_and_validate() {
         counts(&[
             ("hidden", 3),
             ("ignored", 2),
-            ("binary", 1),
+            ("media", 1),
             ("fifo", 1),
             ("too-large", 1),
         ])

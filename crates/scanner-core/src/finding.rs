@@ -244,6 +244,9 @@ pub struct Finding {
     pub end_column: usize,
     /// Offset of the first byte from the start of the input.
     pub byte_offset: u64,
+    /// Bytes of the input the credential spans (SARIF `byteLength` of binary inputs).
+    #[serde(skip)]
+    pub(crate) byte_length: u64,
     /// The credential (serialises redacted).
     pub secret: Secret,
     /// Stable id of rule id, secret and path that does not confirm a guessed secret (see
@@ -285,7 +288,17 @@ pub struct GitLocation {
     pub git: GitInfo,
 }
 
+/// The first step of `decoded_from` for a credential found in binary content (a NUL byte
+/// in the input's first 8 KiB): its `line` and `column` count `\n` bytes as `grep -an`
+/// does, and `byte_offset` is where to look.
+pub const BINARY_STEP: &str = "binary";
+
 impl Finding {
+    /// Whether it was found in binary content (see [`BINARY_STEP`]).
+    pub fn in_binary(&self) -> bool {
+        self.decoded_from.first().is_some_and(|s| s == BINARY_STEP)
+    }
+
     /// Recomputes [`Finding::fingerprint`] after its rule id or path changed.
     pub fn refresh_fingerprint(&mut self) {
         self.fingerprint =

@@ -13,8 +13,8 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Class {
-    /// Left out on purpose and by design: binary files, links not followed, special files
-    /// met in a tree. The report is still complete for what a user asked to scan.
+    /// Left out on purpose and by design: images, audio and video, links not followed,
+    /// special files met in a tree. The report is still complete for what a user asked to scan.
     Skipped,
     /// Asked to be read and could not be, or only in part: a token may be hiding there.
     Incomplete,
@@ -50,8 +50,6 @@ macro_rules! problems {
 }
 
 problems! {
-    /// A NUL byte in the first 8 KiB: not text.
-    Binary = "binary", Skipped;
     /// A symbolic link in a tree, not followed.
     Symlink = "symlink", Skipped;
     /// A symbolic link whose target does not exist.
@@ -82,7 +80,8 @@ problems! {
     ZipBomb = "zip-bomb", Incomplete;
     /// An archive with more members than the member limit; the rest were not read.
     TooManyMembers = "too-many-members", Incomplete;
-    /// An archive member compressed with a method leakscan cannot read.
+    /// Data compressed with a method leakscan cannot read: an archive member's, or a whole
+    /// xz, bzip2, zstd, lz4, lzip, 7z or rar input.
     UnsupportedCompression = "unsupported-compression", Incomplete;
     /// An archive that is not readable (or stops early).
     CorruptArchive = "corrupt-archive", Incomplete;
@@ -116,6 +115,9 @@ problems! {
     Ignored = "ignored", Skipped;
     /// A file or directory matching an `--exclude` glob; a directory counts once.
     Excluded = "excluded", Skipped;
+    /// An image, audio, video or web-font file (known by its magic number): its bytes are
+    /// pixels, samples or compressed glyphs, not text, and are not searched.
+    Media = "media", Skipped;
 }
 
 impl Problem {
@@ -171,7 +173,7 @@ mod tests {
         ] {
             assert!(p.is_incomplete(), "{p}");
         }
-        assert_eq!(Problem::Binary.class(), Class::Skipped);
+        assert_eq!(Problem::Media.class(), Class::Skipped);
         assert_eq!(Problem::EmptyRange.class(), Class::Note);
     }
 }

@@ -343,7 +343,7 @@ fn invalid_utf8_and_binary_files() {
             col
         )]
     );
-    assert_eq!(out.kinds_of(&label(root, "image.png")), vec!["binary"]);
+    assert_eq!(out.kinds_of(&label(root, "image.png")), vec!["media"]);
     assert_eq!((out.stats.files, out.stats.skipped), (1, 1));
 }
 

@@ -70,6 +70,23 @@ fn message(f: &Finding, opts: &ReportOptions) -> String {
     m
 }
 
+/// Where the finding is: lines and columns in a text input, bytes in a binary one (SARIF
+/// 2.1.0 §3.30.1: a region in a binary artifact "SHALL NOT define a text region").
+fn region(f: &Finding) -> Value {
+    if f.in_binary() {
+        return json!({
+            "byteOffset": f.byte_offset,
+            "byteLength": f.byte_length.max(1),
+        });
+    }
+    json!({
+        "startLine": f.line.max(1),
+        "startColumn": f.column.max(1),
+        "endLine": f.end_line.max(f.line).max(1),
+        "endColumn": f.end_column.max(1),
+    })
+}
+
 /// One result, without its `ruleIndex` (known only once every finding is in).
 pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
     let mut props = Map::new();
@@ -105,12 +122,7 @@ pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": {"uri": uri(&f.path)},
-                "region": {
-                    "startLine": f.line.max(1),
-                    "startColumn": f.column.max(1),
-                    "endLine": f.end_line.max(f.line).max(1),
-                    "endColumn": f.end_column.max(1),
-                }
+                "region": region(f),
             }
         }],
         "partialFingerprints": {"leakscanFingerprint/v1": f.fingerprint},

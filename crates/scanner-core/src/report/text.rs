@@ -101,10 +101,15 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
 /// One finding's line under its file's heading.
 pub(crate) fn finding_line(f: &Finding, opts: &ReportOptions) -> String {
     let sev = format!("{:<8}", f.severity.as_str());
+    // Lines mean nothing in binary content: `@N` is the byte offset (0-based, as
+    // `grep -abo` prints it).
+    let at = if f.in_binary() {
+        format!("{:>10}", format!("@{}", f.byte_offset))
+    } else {
+        format!("{:>5}:{:<4}", f.line, f.column)
+    };
     let mut line = format!(
-        "  {:>5}:{:<4} {} {:<22}",
-        f.line,
-        f.column,
+        "  {at} {} {:<22}",
         paint(opts, severity_colour(f.severity), &sev),
         f.rule_id
     );

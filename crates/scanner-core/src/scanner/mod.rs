@@ -348,6 +348,7 @@ impl Scanner {
                 end_line,
                 end_column,
                 byte_offset: r.start as u64,
+                byte_length: (r.end - r.start) as u64,
                 secret: Secret::new(r.secret),
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
                 git: origin.git.clone(),

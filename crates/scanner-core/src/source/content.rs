@@ -1,6 +1,6 @@
-//! One input's bytes → the scanner: decides whether it is an archive, UTF-16, binary or
-//! text, holds small inputs whole and streams big ones in bounded memory. Shared by the
-//! file-tree, stdin, archive and git sources: a new content type is added here, once.
+//! One input's bytes → the scanner: decides whether it is an archive, UTF-16, media,
+//! binary or text, holds small inputs whole and streams big ones in bounded memory. Shared
+//! by the file-tree, stdin, archive and git sources: a new content type is added here, once.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -8,7 +8,7 @@ use std::io::{self, Cursor, Read, Seek};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, BINARY_STEP};
 use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::scanner::Scanner;
@@ -215,11 +215,8 @@ impl<'a> Ctx<'a> {
                 let text = encoding::transcode(enc, &data[bom..]);
                 self.scan_text(&text, origin, Some(encoding::step_name(enc)));
             }
-            Kind::Binary => self.report(
-                &origin.path,
-                Problem::Binary,
-                "binary file (NUL byte in the first 8 KiB), not scanned",
-            ),
+            Kind::Opaque(f) => self.report(&origin.path, f.problem(), &f.message()),
+            Kind::Binary => self.scan_text(data, origin, Some(BINARY_STEP)),
             Kind::Text => self.scan_text(data, origin, None),
         }
     }
@@ -234,22 +231,23 @@ impl<'a> Ctx<'a> {
     ) {
         let mut buf = Vec::new();
         let limit = self.opts.in_memory_limit;
-        // Look before reading on: a binary member is given up without inflating the rest.
+        // Look before reading on: a media member is given up without inflating the rest.
         let first = read_up_to(reader, &mut buf, SNIFF_LEN.min(limit + 1));
-        if first.is_ok() && encoding::sniff(&buf) == Kind::Binary {
-            return self.report(
-                &origin.path,
-                Problem::Binary,
-                "binary file (NUL byte in the first 8 KiB), not scanned",
-            );
+        if let (Ok(()), Kind::Opaque(f)) = (&first, encoding::sniff(&buf)) {
+            return self.report(&origin.path, f.problem(), &f.message());
         }
         if let Err(e) = first.and_then(|()| read_up_to(reader, &mut buf, limit + 1)) {
             // Scan what arrived (findings before a bomb or a corrupt block are kept).
-            if encoding::sniff(&buf) == Kind::Text {
+            let step = match encoding::sniff(&buf) {
+                Kind::Text => Some(None),
+                Kind::Binary => Some(Some(BINARY_STEP)),
+                _ => None,
+            };
+            if let Some(step) = step {
                 let mut sink = EventSink {
                     ctx: self,
                     path: &origin.path,
-                    step: None,
+                    step,
                 };
                 self.scanner.scan_bytes_with(&buf, origin, &mut sink);
             }
@@ -299,11 +297,10 @@ impl<'a> Ctx<'a> {
                 let step = Some(encoding::step_name(enc));
                 self.stream_text(&mut utf8, origin, depth, budget, step);
             }
-            Kind::Binary => self.report(
-                &origin.path,
-                Problem::Binary,
-                "binary file (NUL byte in the first 8 KiB), not scanned",
-            ),
+            Kind::Opaque(f) => self.report(&origin.path, f.problem(), &f.message()),
+            Kind::Binary => {
+                self.stream_text(&mut chained, origin, depth, budget, Some(BINARY_STEP))
+            }
             Kind::Text => self.stream_text(&mut chained, origin, depth, budget, None),
         }
     }

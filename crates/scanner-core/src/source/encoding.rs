@@ -1,9 +1,12 @@
-//! What an input is (archive, UTF-16 text, binary, text), judged from its first bytes, and
-//! UTF-16 → UTF-8 transcoding for inputs too large to hold in memory.
+//! What an input is (archive, UTF-16 text, media or compressed data, other binary, text),
+//! judged from its first bytes, and UTF-16 → UTF-8 transcoding for inputs too large to hold
+//! in memory.
 
 use std::io::{self, Read};
 
 use encoding_rs::{CoderResult, Decoder, Encoding, UTF_16BE, UTF_16LE};
+
+use crate::source::magic::{self, Opaque};
 
 /// How many leading bytes decide what an input is (NUL → binary, magic numbers, BOMs).
 pub(crate) const SNIFF_LEN: usize = 8 * 1024;
@@ -19,7 +22,10 @@ pub(crate) enum Kind {
     Tar,
     /// UTF-16 text: the encoding and the length of its BOM (0 when guessed without one).
     Utf16(&'static Encoding, usize),
-    /// Anything else with a NUL byte near the start.
+    /// Media or compressed data not worth searching raw (see [`magic`]).
+    Opaque(Opaque),
+    /// Anything else with a NUL byte near the start: searched like text, found credentials
+    /// are located by byte offset.
     Binary,
     /// Text (UTF-8, Latin-1, invalid UTF-8 alike: the scanner works on bytes).
     Text,
@@ -51,6 +57,9 @@ pub(crate) fn sniff(head: &[u8]) -> Kind {
     }
     if memchr::memchr(0, head).is_none() {
         return Kind::Text;
+    }
+    if let Some(f) = magic::identify(head) {
+        return Kind::Opaque(f);
     }
     match guess_utf16(head) {
         Some(enc) => Kind::Utf16(enc, 0),
@@ -242,7 +251,11 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
         assert_eq!(sniff(&[0x1f, 0x8b, 0x08, 0]), Kind::Gzip);
         assert_eq!(sniff(b"plain text\n"), Kind::Text);
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Kind::Binary);
+        assert!(matches!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Kind::Opaque(_)
+        ));
+        assert_eq!(sniff(b"k8s\0\n\x0c\n\x02v1\x12\x06Secret"), Kind::Binary);
         assert_eq!(sniff(b"\xff\xfeh\0i\0"), Kind::Utf16(UTF_16LE, 2));
         assert_eq!(sniff(b"\xfe\xff\0h\0i"), Kind::Utf16(UTF_16BE, 2));
         let le: Vec<u8> = "token: abc\nmore text here\n"

@@ -22,7 +22,7 @@ use std::io;
 use memmap2::{Mmap, MmapOptions};
 use rayon::prelude::*;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, BINARY_STEP};
 use crate::location::{Span, Start};
 use crate::origin::Origin;
 use crate::problem::Problem;
@@ -67,8 +67,8 @@ fn report_truncated(ctx: &Ctx<'_>, origin: &Origin, len: usize) {
 }
 
 /// Scans a regular file of `len` bytes by mapping it. Returns false (nothing reported)
-/// when the file is better read as a stream: it is not plain text (archives, UTF-16,
-/// binary files go the streaming way) or mapping failed.
+/// when the file is better read as a stream: it is neither text nor other binary content
+/// (archives, UTF-16, media go the streaming way) or mapping failed.
 pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -> bool {
     let Ok(len) = usize::try_from(len) else {
         return false;
@@ -91,9 +91,11 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         Ok(m) => encoding::sniff(&m),
         Err(_) => return false,
     };
-    if head != Kind::Text {
-        return false;
-    }
+    let binary = match head {
+        Kind::Text => false,
+        Kind::Binary => true,
+        _ => return false,
+    };
     let n = len.div_ceil(window);
     let half = CHUNK_OVERLAP / 2;
     let start_of = |k: usize| (k * window).saturating_sub(half);
@@ -164,6 +166,9 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         debug_assert_eq!(at.offset, w.start as u64);
         for mut f in w.findings {
             at.place(&mut f);
+            if binary {
+                f.decoded_from.insert(0, BINARY_STEP.to_owned());
+            }
             ctx.finding(f);
         }
         if Some(k) == last {

@@ -7,6 +7,7 @@ mod encoding;
 pub mod fs;
 pub mod git;
 mod image;
+mod magic;
 mod map_guard;
 mod mapped;
 mod slack;

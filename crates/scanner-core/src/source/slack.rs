@@ -386,6 +386,7 @@ fn relocate(
     f.end_line = end_line;
     f.end_column = end_column;
     f.byte_offset = start as u64;
+    f.byte_length = (end - start) as u64;
     // Escapes before or inside the credential may be what made it visible (a kubeconfig's
     // `\n`s), so the step is recorded then.
     if raw[span.start..end.min(raw.len())].contains(&b'\\') {
