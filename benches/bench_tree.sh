@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Throughput of `leakscan scan` on a >= 1 GiB tree of realistic logs and manifests, and on
-# one 2 GiB log file, beside `rg -uu -c eyJ` (hidden and ignored files on both sides) in the same run: wall time (best of N), MB/s, the
-# ratio to ripgrep, and peak RSS (/usr/bin/time -v).
+# one 2 GiB log file, beside `rg -uuu -c eyJ` (hidden, ignored and binary files on both sides:
+# the tree holds core-dump-like binary files too) in the same run: median wall time of N runs
+# with its spread, MB/s, the ratio to ripgrep, and peak RSS (/usr/bin/time -v).
 #
 #   bash benches/bench_tree.sh            # generates the corpus in /tmp once, then measures
 #   RUNS=5 TREE_GIB=2 bash benches/bench_tree.sh
+#   LEAKSCAN=/path/to/leakscan bash benches/bench_tree.sh   # a given build instead
 #
 # The corpus lives in $BENCH_DIR (default /tmp/leakscan-bench), never in the repository.
 set -euo pipefail
@@ -138,6 +140,21 @@ while written < target:
             f.write(text)
         written += len(text)
     i += 1
+# Core dumps and database files: binary pages (NUL runs, random bytes) with a token now and
+# then, about a tenth of the tree. Both tools search them (rg -uuu: --binary).
+for k in range(max(1, int(tree_gib * 10))):
+    d = os.path.join(tree, "var/crash")
+    os.makedirs(d, exist_ok=True)
+    out = bytearray()
+    while len(out) < (100 << 20):
+        page = rnd.choice([bytes(4096), rnd.randbytes(4096)])
+        out += page
+        if rnd.random() < 0.001:
+            out += b"\0\0" + token(tokens).encode() + b"\0"
+            tokens += 1
+    with open(os.path.join(d, f"core.{1000 + k}"), "wb") as f:
+        f.write(out)
+    written += len(out)
 with open(big, "wb") as f:
     chunk = 64 << 20
     for k in range(int(big_gib * (1 << 30)) // chunk):
@@ -146,15 +163,18 @@ print(f"generated {written / 1e9:.2f} GB in {i} logs (+ manifests), {tokens} tok
 PY
 }
 
-if [ ! -f "$BENCH_DIR/.complete" ]; then
+# v2: the tree has binary files since issue 10.
+if [ ! -f "$BENCH_DIR/.complete-v2" ]; then
     rm -rf "$BENCH_DIR"
     mkdir -p "$BENCH_DIR"
     generate
-    touch "$BENCH_DIR/.complete"
+    touch "$BENCH_DIR/.complete-v2"
 fi
 
-(cd "$REPO" && cargo build --release -p scanner-cli >&2)
-LEAKSCAN=$REPO/target/release/leakscan
+if [ -z "${LEAKSCAN:-}" ]; then
+    (cd "$REPO" && cargo build --release -p scanner-cli >&2)
+    LEAKSCAN=${CARGO_TARGET_DIR:-$REPO/target}/release/leakscan
+fi
 
 # Warm the page cache so every tool reads from memory, as the others do after it.
 cat "$BIG" >/dev/null
@@ -163,11 +183,12 @@ find "$TREE" -type f -exec cat {} + >/dev/null
 TREE_BYTES=$(du -sb "$TREE" | cut -f1)
 BIG_BYTES=$(stat -c %s "$BIG")
 
-# measure NAME BYTES CMD...: best wall of $RUNS runs and the peak RSS of that run.
+# measure NAME BYTES CMD...: median wall of $RUNS runs (and min-max), the median run's CPU
+# seconds and the largest peak RSS.
 measure() {
     local name=$1 bytes=$2
     shift 2
-    local best="" rss="" t
+    local rows="" t
     for _ in $(seq "$RUNS"); do
         t=$(mktemp)
         /usr/bin/time -v "$@" >/dev/null 2>"$t" || true
@@ -177,32 +198,34 @@ measure() {
         mem=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
         cpu_u=$(awk -F': ' '/User time/ {print $2}' "$t")
         cpu_s=$(awk -F': ' '/System time/ {print $2}' "$t")
-        if [ -z "$best" ] || awk "BEGIN {exit !($wall < $best)}"; then
-            best=$wall
-            rss=$mem
-            cpu=$(awk "BEGIN {print $cpu_u + $cpu_s}")
-        fi
+        rows+="$wall $(awk "BEGIN {print $cpu_u + $cpu_s}") $mem"$'\n'
         rm -f "$t"
     done
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$best" "$cpu" "$rss" "$bytes"
+    local sorted median cpu rss spread
+    sorted=$(printf '%s' "$rows" | sort -n)
+    median=$(printf '%s\n' "$sorted" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) {print $1}')
+    cpu=$(printf '%s\n' "$sorted" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) {print $2}')
+    rss=$(printf '%s\n' "$sorted" | awk 'm < $3 {m = $3} END {print m}')
+    spread=$(printf '%s\n' "$sorted" | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$median" "$cpu" "$rss" "$bytes" "$spread"
 }
 
 results=$(
-    measure "rg -uu -c eyJ (tree)" "$TREE_BYTES" rg -uu -c eyJ "$TREE"
+    measure "rg -uuu -c eyJ (tree)" "$TREE_BYTES" rg -uuu -c eyJ "$TREE"
     measure "leakscan scan (tree)" "$TREE_BYTES" "$LEAKSCAN" scan -q --format json "$TREE"
     measure "rg -c eyJ (2 GiB file)" "$BIG_BYTES" rg -c eyJ "$BIG"
     measure "leakscan scan (2 GiB file)" "$BIG_BYTES" "$LEAKSCAN" scan -q --format json "$BIG"
 )
 
 echo
-echo "corpus: tree $(awk "BEGIN {printf \"%.2f\", $TREE_BYTES / 1e9}") GB in $(find "$TREE" -type f | wc -l) files; single file $(awk "BEGIN {printf \"%.2f\", $BIG_BYTES / 1e9}") GB; $(nproc) cores; best of $RUNS"
-printf '| %-28s | %8s | %8s | %9s | %10s | %8s |\n' tool wall CPU MB/s "peak RSS" "vs rg"
-printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------ ---------- ---------- ----------- ------------ ----------
+echo "corpus: tree $(awk "BEGIN {printf \"%.2f\", $TREE_BYTES / 1e9}") GB in $(find "$TREE" -type f | wc -l) files; single file $(awk "BEGIN {printf \"%.2f\", $BIG_BYTES / 1e9}") GB; $(nproc) cores; median of $RUNS"
+printf '| %-28s | %8s | %13s | %8s | %9s | %10s | %8s |\n' tool wall "wall min-max" CPU MB/s "peak RSS" "vs rg"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------------ ---------- --------------- ---------- ----------- ------------ ----------
 rg_tree=$(echo "$results" | awk -F'\t' 'NR == 1 {print $2}')
 rg_big=$(echo "$results" | awk -F'\t' 'NR == 3 {print $2}')
-echo "$results" | while IFS=$'\t' read -r name wall cpu rss bytes; do
+echo "$results" | while IFS=$'\t' read -r name wall cpu rss bytes spread; do
     case $name in *tree*) base=$rg_tree ;; *) base=$rg_big ;; esac
-    awk -v n="$name" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$bytes" -v base="$base" 'BEGIN {
-        printf "| %-28s | %7.2fs | %7.2fs | %9.0f | %7.0f MB | %7.2fx |\n", n, w, c, b / 1e6 / (w > 0 ? w : 0.001), r / 1024, w / (base > 0 ? base : 0.001)
+    awk -v n="$name" -v w="$wall" -v s="$spread" -v c="$cpu" -v r="$rss" -v b="$bytes" -v base="$base" 'BEGIN {
+        printf "| %-28s | %7.2fs | %13s | %7.2fs | %9.0f | %7.0f MB | %7.2fx |\n", n, w, s, c, b / 1e6 / (w > 0 ? w : 0.001), r / 1024, w / (base > 0 ? base : 0.001)
     }'
 done
