@@ -40,10 +40,11 @@ pub(crate) fn flag(data: &[u8], hit: usize) -> Option<Candidate> {
     if quote.is_some() {
         i += 1;
     }
-    let end = i + data[i..rules::line_end(data, i)]
+    let line = &data[i..rules::line_end(data, i)];
+    let end = i + line
         .iter()
         .position(|&b| b.is_ascii_whitespace() || Some(b) == quote || b == b'\\' && quote.is_none())
-        .unwrap_or(rules::line_end(data, i) - i);
+        .unwrap_or(line.len());
     let value = std::str::from_utf8(&data[i..end]).ok()?;
     if value.starts_with("eyJ") || value == HELP_EXAMPLE {
         return None;
