@@ -28,6 +28,7 @@
 mod allowlist;
 pub mod analyse;
 pub mod baseline;
+mod candidate;
 pub mod config;
 pub mod decode;
 mod error;

@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
+use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::{self, value_after_key};
-use crate::scanner::Candidate;
 
 /// The example from the Kubernetes documentation; never a real credential.
 const DOC_EXAMPLE: &str = "abcdef.0123456789abcdef";

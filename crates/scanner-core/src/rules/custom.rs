@@ -11,8 +11,8 @@ use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::candidate::Candidate;
 use crate::finding::Severity;
-use crate::scanner::Candidate;
 
 /// How far before a keyword a match may start (multi-line rules such as a Kubernetes
 /// Secret manifest put the secret's key before or after `kind: Secret`).

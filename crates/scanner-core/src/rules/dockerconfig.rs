@@ -4,9 +4,9 @@
 
 use serde_json::Value as Json;
 
+use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::{self, is_placeholder, value_after_key};
-use crate::scanner::Candidate;
 
 /// Longest block-scalar JSON value read after a `.dockerconfigjson: |` key.
 const MAX_BLOCK: usize = 64 * 1024;

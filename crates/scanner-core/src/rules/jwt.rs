@@ -12,7 +12,7 @@ use regex::bytes::Regex;
 use serde_json::{Map, Value};
 
 use crate::analyse;
-use crate::scanner::Candidate;
+use crate::candidate::Candidate;
 
 /// Longest JWT considered; real service-account tokens are 900–1,500 bytes, but OIDC
 /// tokens with group claims grow much larger.

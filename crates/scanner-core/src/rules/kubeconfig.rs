@@ -5,9 +5,9 @@
 //! is checked from the hit backwards: by indentation for YAML, by brace nesting for JSON.
 
 use crate::analyse;
+use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::{self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key};
-use crate::scanner::Candidate;
 
 /// How far back the structure check looks for enclosing keys.
 const LOOKBACK: usize = 16 * 1024;

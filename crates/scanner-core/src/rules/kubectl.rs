@@ -3,8 +3,8 @@
 //! `oc login --token=…`. They end up in shell history, CI logs and READMEs. A JWT there is
 //! reported by the JWT rule with its claims; this rule takes the opaque values.
 
+use crate::candidate::Candidate;
 use crate::rules::{self, placeholder};
-use crate::scanner::Candidate;
 
 /// The example password of `kubectl config set-credentials --help`, copied into countless
 /// READMEs and docs.

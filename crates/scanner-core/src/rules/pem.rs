@@ -1,9 +1,9 @@
 //! PEM private keys (`-----BEGIN … PRIVATE KEY-----` … `-----END … PRIVATE KEY-----`),
 //! also with JSON `\n` escapes instead of line breaks.
 
+use crate::candidate::Candidate;
 use crate::decode::Step;
 use crate::rules;
-use crate::scanner::Candidate;
 
 /// Longest PEM block considered (an 8192-bit RSA key is about 6.4 KB).
 const MAX_PEM: usize = 16 * 1024;

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::allowlist::Verdict;
 use crate::analyse;
+use crate::candidate::Candidate;
 use crate::config::Config;
 use crate::decode::run::{enclosing_json_string, shift, MAX_RUN};
 use crate::decode::runs::Runs;
@@ -47,38 +48,6 @@ const DECODE_BUDGET: usize = 8 * 1024 * 1024;
 /// levels need at most about 3.2 per byte: running out means something is wrong, and is
 /// reported rather than silently scanning less.
 const DECODE_PER_BYTE: usize = 4;
-
-/// A confirmed credential in the coordinates of the buffer a rule looked at.
-#[derive(Debug, Clone)]
-pub(crate) struct Candidate {
-    /// Built-in ids are static; custom rules' ids come from the configuration.
-    pub rule_id: Cow<'static, str>,
-    pub start: usize,
-    pub end: usize,
-    pub secret: String,
-    pub token: Option<TokenInfo>,
-    /// Decoding the rule itself did (e.g. base64 of `client-key-data`).
-    pub steps: Vec<Step>,
-    /// Overrides the rule's description (e.g. names the registry).
-    pub description: Option<String>,
-    /// A custom rule's whole regex match (for allowlists with `regexTarget = "match"`).
-    pub matched: Option<String>,
-}
-
-impl Candidate {
-    pub(crate) fn new(rule_id: &'static str, start: usize, end: usize, secret: String) -> Self {
-        Candidate {
-            rule_id: Cow::Borrowed(rule_id),
-            start,
-            end,
-            secret,
-            token: None,
-            steps: Vec::new(),
-            description: None,
-            matched: None,
-        }
-    }
-}
 
 /// The compiled rule set. Cheap to share: `Send + Sync`, scan from any number of threads.
 pub struct Scanner {
