@@ -29,9 +29,11 @@ use crate::suppress;
 use crate::verify::KeySet;
 
 mod builder;
+mod examples;
 mod layers;
 
 pub use builder::ScannerBuilder;
+pub use examples::ExampleFailure;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
