@@ -75,8 +75,8 @@ pub(crate) const DETECTOR: crate::rules::detector::Detector = {
             Example {
                 // A kubeconfig in a JSON string (Terraform state, an API response).
                 path: "terraform.tfstate",
-                text: "{\"outputs\":{\"kubeconfig\":{\"value\":\"apiVersion: v1\\nkind: Config\\nusers:\\n- name: ci\\n  user:\\n    token: 8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3\\n\",\"type\":\"string\"}}}\n",
-                expect: &[Expect { rule: KUBECONFIG_TOKEN, line: 1, secret: "8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3" }],
+                text: "{\"outputs\":{\"kubeconfig\":{\"value\":\"apiVersion: v1\\nkind: Config\\nusers:\\n- name: ci\\n  user:\\n    token: {{opaque-token}}\\n\",\"type\":\"string\"}}}\n",
+                expect: &[Expect { rule: KUBECONFIG_TOKEN, line: 1, secret: "{{opaque-token}}" }],
             },
             Example {
                 // A truncated token under base64, and base64 of ordinary settings.

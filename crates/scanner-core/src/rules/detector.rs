@@ -48,8 +48,29 @@ pub struct Expect {
     pub secret: &'static str,
 }
 
-/// Credentials an example's markers may name.
-pub const MARKERS: &[&str] = &["legacy-jwt", "bound-jwt", "jwt", "private-key"];
+/// Credentials an example's markers may name. Every credential of an example is a marker,
+/// never literal text: leakscan's own binary holds the examples, and must not be a finding
+/// when a scan meets it (`/usr/local/bin`, a container image).
+pub const MARKERS: &[&str] = &[
+    "legacy-jwt",
+    "bound-jwt",
+    "jwt",
+    "private-key",
+    "bootstrap-token",
+    "opaque-token",
+    "opaque-token-2",
+    "password",
+    "registry-password",
+];
+
+/// Markers made from another's value when an example is rendered: a bootstrap token's two
+/// halves (a bootstrap Secret holds them apart), and a dockerconfigjson document holding
+/// `registry-password`.
+const DERIVED: &[&str] = &[
+    "bootstrap-token.id",
+    "bootstrap-token.secret",
+    "dockerconfigjson",
+];
 
 /// An example with its markers replaced by generated credentials.
 #[derive(Debug, Clone)]
@@ -63,10 +84,11 @@ pub struct Rendered {
 impl Rendered {
     /// The secret an expectation names, with its marker resolved.
     pub fn secret(&self, e: &Expect) -> String {
-        self.values
-            .get(e.secret)
-            .cloned()
-            .unwrap_or_else(|| e.secret.to_owned())
+        let mut s = e.secret.to_owned();
+        for (marker, value) in &self.values {
+            s = s.replace(marker.as_str(), value);
+        }
+        s
     }
 }
 
@@ -75,19 +97,60 @@ impl Example {
     pub fn render(&self, fill: &mut dyn FnMut(&str) -> String) -> Rendered {
         let mut text = self.text.to_owned();
         let mut values = BTreeMap::new();
+        let used = |name: &str, text: &str| {
+            text.contains(&format!("{{{{{name}")) || text.contains(&format!("{{{{b64:{name}"))
+        };
+        let mut plain: BTreeMap<&str, String> = BTreeMap::new();
         for name in MARKERS {
-            let plain = format!("{{{{{name}}}}}");
-            let b64 = format!("{{{{b64:{name}}}}}");
-            if !text.contains(&plain) && !text.contains(&b64) {
-                continue;
+            let needed = used(name, &text)
+                || (*name == "registry-password" && used("dockerconfigjson", &text));
+            if needed {
+                plain.insert(name, fill(name));
             }
-            let value = fill(name);
+        }
+        let mut derived: Vec<(&str, String)> = Vec::new();
+        if let Some((id, secret)) = plain.get("bootstrap-token").and_then(|t| t.split_once('.')) {
+            derived.push((DERIVED[0], id.to_owned()));
+            derived.push((DERIVED[1], secret.to_owned()));
+        }
+        if let Some(pw) = plain.get("registry-password") {
+            let auth = STANDARD.encode(format!("ci-bot:{pw}"));
+            derived.push((
+                DERIVED[2],
+                format!(
+                    r#"{{"auths":{{"registry.example.com":{{"username":"ci-bot","password":"{pw}","auth":"{auth}"}}}}}}"#
+                ),
+            ));
+        }
+        // Derived names first: `{{bootstrap-token.id}}` must not be read as
+        // `{{bootstrap-token` followed by text.
+        let all = derived
+            .into_iter()
+            .chain(plain.iter().map(|(k, v)| (*k, v.clone())));
+        for (name, value) in all {
+            let (m, b) = (format!("{{{{{name}}}}}"), format!("{{{{b64:{name}}}}}"));
             let encoded = STANDARD.encode(&value);
-            text = text.replace(&plain, &value).replace(&b64, &encoded);
-            values.insert(plain, value);
-            values.insert(b64, encoded);
+            text = text.replace(&m, &value).replace(&b, &encoded);
+            values.insert(m, value);
+            values.insert(b, encoded);
         }
         Rendered { text, values }
+    }
+
+    /// Whether every `{{…}}` in the text is a marker leakscan fills (Helm's `{{ … }}`, with
+    /// a space, is text).
+    pub fn markers_known(&self) -> bool {
+        self.text.match_indices("{{").all(|(i, _)| {
+            let rest = &self.text[i + 2..];
+            if rest.starts_with(' ') {
+                return true;
+            }
+            let name = rest.strip_prefix("b64:").unwrap_or(rest);
+            let Some(end) = name.find("}}") else {
+                return false;
+            };
+            MARKERS.contains(&&name[..end]) || DERIVED.contains(&&name[..end])
+        })
     }
 }
 
@@ -144,6 +207,27 @@ pub fn structural(name: &str) -> String {
                 lines.join("\n")
             )
         }
-        other => format!("{{{{{other}}}}}"),
+        "bootstrap-token" => format!("{}.{}", pseudo_random(name, 6), pseudo_random("secret", 16)),
+        "password" | "registry-password" => {
+            format!("{}-{}!", pseudo_random(name, 6), pseudo_random("pw", 6)).replacen('a', "A", 1)
+        }
+        other => pseudo_random(other, 32),
     }
+}
+
+/// `len` characters of `[a-z0-9]` drawn from a generator seeded by `seed`: fixed per name,
+/// random-looking to every placeholder check, and never stored as text in the binary.
+fn pseudo_random(seed: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ALPHABET[(x % ALPHABET.len() as u64) as usize] as char
+        })
+        .collect()
 }

@@ -104,13 +104,13 @@ pub(crate) const DETECTOR: Detector = Detector {
     examples: &[
         Example {
             path: "manifests/pull-secret.yaml",
-            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJ1c2VybmFtZSI6ImNpLWJvdCIsInBhc3N3b3JkIjoicThacjRtWDJ2TjdwTDF0SyIsImF1dGgiOiJZMmt0WW05ME9uRTRXbkkwYlZneWRrNDNjRXd4ZEVzPSJ9fX0=\n",
-            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "q8Zr4mX2vN7pL1tK" }],
+            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {{b64:dockerconfigjson}}\n",
+            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "{{registry-password}}" }],
         },
         Example {
             path: "manifests/pull-secret.yaml",
-            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"registry.example.com\":{\"username\":\"ci-bot\",\"password\":\"q8Zr4mX2vN7pL1tK\"}}}'\n",
-            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "q8Zr4mX2vN7pL1tK" }],
+            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"registry.example.com\":{\"username\":\"ci-bot\",\"password\":\"{{registry-password}}\"}}}'\n",
+            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "{{registry-password}}" }],
         },
         Example {
             path: "manifests/empty-pull-secret.yaml",

@@ -186,12 +186,6 @@ pub(crate) const DETECTOR: Detector = Detector {
             expect: &[Expect { rule: rules::JWT, line: 2, secret: "{{jwt}}" }],
         },
         Example {
-            // jwt.io's sample: reported, as info (see `published_sample`).
-            path: "docs/auth.md",
-            text: "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c\n",
-            expect: &[Expect { rule: rules::JWT, line: 1, secret: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c" }],
-        },
-        Example {
             path: "README.md",
             text: "token: eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0...\nexport TOKEN=${SERVICE_ACCOUNT_TOKEN}\ncurl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.REDACTED\"\n",
             expect: &[],

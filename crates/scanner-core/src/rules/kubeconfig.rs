@@ -374,25 +374,25 @@ pub(crate) const DETECTOR: Detector = Detector {
     examples: &[
         Example {
             path: ".kube/config",
-            text: "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: DATA+OMITTED\n    server: https://203.0.113.10:6443\n  name: edge\ncontexts:\n- context:\n    cluster: edge\n    user: ci\n  name: edge\ncurrent-context: edge\nusers:\n- name: ci\n  user:\n    token: 8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n    client-key-data: {{b64:private-key}}\n- name: ops\n  user:\n    username: ops\n    password: Tr0ub4dor-7x!q\n",
+            text: "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: DATA+OMITTED\n    server: https://203.0.113.10:6443\n  name: edge\ncontexts:\n- context:\n    cluster: edge\n    user: ci\n  name: edge\ncurrent-context: edge\nusers:\n- name: ci\n  user:\n    token: {{opaque-token}}\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n    client-key-data: {{b64:private-key}}\n- name: ops\n  user:\n    username: ops\n    password: {{password}}\n",
             expect: &[
-                Expect { rule: rules::KUBECONFIG_TOKEN, line: 17, secret: "8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3" },
+                Expect { rule: rules::KUBECONFIG_TOKEN, line: 17, secret: "{{opaque-token}}" },
                 Expect { rule: rules::KUBECONFIG_CLIENT_KEY, line: 21, secret: "{{b64:private-key}}" },
-                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 25, secret: "Tr0ub4dor-7x!q" },
+                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 25, secret: "{{password}}" },
             ],
         },
         Example {
             // `kubectl config view -o json --raw`.
             path: "backup/kubeconfig.json",
-            text: "{\n    \"kind\": \"Config\",\n    \"apiVersion\": \"v1\",\n    \"users\": [\n        {\n            \"name\": \"ci\",\n            \"user\": {\n                \"token\": \"31ada4fd-adec-460c-809a-9e56ceb75269\"\n            }\n        }\n    ]\n}\n",
-            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 8, secret: "31ada4fd-adec-460c-809a-9e56ceb75269" }],
+            text: "{\n    \"kind\": \"Config\",\n    \"apiVersion\": \"v1\",\n    \"users\": [\n        {\n            \"name\": \"ci\",\n            \"user\": {\n                \"token\": \"{{opaque-token-2}}\"\n            }\n        }\n    ]\n}\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 8, secret: "{{opaque-token-2}}" }],
         },
         Example {
             path: ".kube/config",
-            text: "users:\n- name: oidc\n  user:\n    auth-provider:\n      name: oidc\n      config:\n        client-id: kubernetes\n        client-secret: 4c9a7f1e2b8d6035e4a1c7b9\n        idp-issuer-url: https://sso.example.com/realms/ops\n        refresh-token: CgtzZXNzaW9uLTQ4MjESC3Jmcy05ZjJrcTd4\n",
+            text: "users:\n- name: oidc\n  user:\n    auth-provider:\n      name: oidc\n      config:\n        client-id: kubernetes\n        client-secret: {{opaque-token}}\n        idp-issuer-url: https://sso.example.com/realms/ops\n        refresh-token: {{opaque-token-2}}\n",
             expect: &[
-                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 8, secret: "4c9a7f1e2b8d6035e4a1c7b9" },
-                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 10, secret: "CgtzZXNzaW9uLTQ4MjESC3Jmcy05ZjJrcTd4" },
+                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 8, secret: "{{opaque-token}}" },
+                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 10, secret: "{{opaque-token-2}}" },
             ],
         },
         Example {

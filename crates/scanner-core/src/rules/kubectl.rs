@@ -65,21 +65,21 @@ pub(crate) const DETECTOR: Detector = Detector {
     examples: &[
         Example {
             path: "scripts/ci-login.sh",
-            text: "#!/bin/sh\nkubectl config set-credentials ci-bot --token=8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3\nkubectl config set-credentials ops --username=ops --password=Tr0ub4dor-7x!q\n",
+            text: "#!/bin/sh\nkubectl config set-credentials ci-bot --token={{opaque-token}}\nkubectl config set-credentials ops --username=ops --password={{password}}\n",
             expect: &[
-                Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "8f2kq9x7m3n5p1w4z6r0t8y2u4i6o9a3" },
-                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 3, secret: "Tr0ub4dor-7x!q" },
+                Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "{{opaque-token}}" },
+                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 3, secret: "{{password}}" },
             ],
         },
         Example {
             path: ".bash_history",
-            text: "kubectl get ns\nkubectl --server=https://10.0.0.1:6443 --token=31ada4fd-adec-460c-809a-9e56ceb75269 get pods -A\n",
-            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "31ada4fd-adec-460c-809a-9e56ceb75269" }],
+            text: "kubectl get ns\nkubectl --server=https://10.0.0.1:6443 --token={{opaque-token-2}} get pods -A\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "{{opaque-token-2}}" }],
         },
         Example {
             path: ".zsh_history",
-            text: ": 1714557600:0;oc login --token=sha256~Xk3qPz9mW2vR7tYb1nC5dF8gH0jL4sA6nV2bQ8 --server=https://api.crc.testing:6443\n",
-            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 1, secret: "sha256~Xk3qPz9mW2vR7tYb1nC5dF8gH0jL4sA6nV2bQ8" }],
+            text: ": 1714557600:0;oc login --token=sha256~{{opaque-token}} --server=https://api.crc.testing:6443\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 1, secret: "sha256~{{opaque-token}}" }],
         },
         Example {
             // Variables, and the password of `kubectl config set-credentials --help`.

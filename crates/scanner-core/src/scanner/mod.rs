@@ -309,6 +309,7 @@ impl Scanner {
             let secret_digest = self.fingerprints.secret_digest(&r.secret);
             let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
+                credential_id: fingerprint::credential_id(&secret_digest),
                 secret_digest,
                 rule_id: r.rule_id.into_owned(),
                 severity,
