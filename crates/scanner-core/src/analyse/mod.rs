@@ -1,7 +1,10 @@
-//! What a credential means: JWT claims → Kubernetes token details, and how severe a finding is.
+//! What a credential means: JWT claims → Kubernetes token details, how severe a finding is,
+//! and how to make it stop working.
 
+mod remediation;
 mod severity;
 mod token;
 
+pub use remediation::{remediation, Remediation};
 pub use severity::{severity_after_live, severity_for};
 pub use token::{classify, unix_to_rfc3339};

@@ -153,7 +153,13 @@ impl Spool {
         let credential = self.intern(&f.credential_id);
         if self.format == Format::Text {
             if !self.groups.contains_key(&credential) {
-                let heading = text::credential_heading(f, &self.opts).into_bytes();
+                // The heading line, then what to do about the credential.
+                let heading = format!(
+                    "{}\n  {}",
+                    text::credential_heading(f, &self.opts),
+                    text::fix_line(f)
+                )
+                .into_bytes();
                 let heading_len = u32::try_from(heading.len()).map_err(io::Error::other)?;
                 self.file.write_all(&heading)?;
                 let group = Group {

@@ -124,6 +124,14 @@ pub(crate) fn credential_heading(f: &Finding, opts: &ReportOptions) -> String {
     line.trim_end().to_owned()
 }
 
+/// The credential's one-line remediation, under its heading.
+pub(crate) fn fix_line(f: &Finding) -> String {
+    format!(
+        "fix: {}",
+        terminal_safe(&crate::analyse::remediation(f).summary)
+    )
+}
+
 /// One location of a credential, under its heading.
 pub(crate) fn finding_line(f: &Finding, _opts: &ReportOptions) -> String {
     // Lines mean nothing in binary content: `@N` is the byte offset (0-based, as
