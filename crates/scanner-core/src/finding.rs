@@ -186,6 +186,10 @@ pub struct TokenInfo {
     pub issuer: Option<String>,
     /// `sub` claim.
     pub subject: Option<String>,
+    /// `jti` claim: what the audit log names a bound token by
+    /// (`authentication.kubernetes.io/credential-id: JTI=…`); no use to anyone without the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
     /// Kubernetes namespace the token belongs to.
     pub namespace: Option<String>,
     /// Service account name.

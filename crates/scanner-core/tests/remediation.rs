@@ -150,3 +150,11 @@ fn the_published_sample_needs_nothing() {
     let f = only("Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c\n");
     assert!(remediation(&f).summary.starts_with("Nothing to revoke"));
 }
+
+#[test]
+fn a_bound_tokens_jti_is_reported_for_audit_correlation() {
+    let t = bound_with(json!({}), 3600);
+    let f = only(&format!("{t}\n"));
+    let jti = f.token.as_ref().and_then(|t| t.jti.as_deref());
+    assert_eq!(jti, Some("a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"));
+}
