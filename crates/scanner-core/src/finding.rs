@@ -227,6 +227,28 @@ pub struct TokenInfo {
     pub published_sample: Option<String>,
 }
 
+/// The client certificate beside a leaked client key: whose it is and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct CertificateInfo {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Subject CN: the Kubernetes user name.
+    pub user: Option<String>,
+    /// Subject O entries: the user's Kubernetes groups.
+    pub groups: Vec<String>,
+    /// Issuer distinguished name (the cluster CA).
+    pub issuer: String,
+    /// `notBefore`, RFC 3339.
+    pub not_before: String,
+    /// `notAfter`, RFC 3339: the API server accepts it until then.
+    pub not_after: String,
+    /// Whether `notAfter` lies before the scan's notion of "now".
+    pub expired: bool,
+    /// SHA-256 of the certificate's DER, hex: the audit log's `X509SHA256=` credential id.
+    pub sha256: String,
+}
+
 /// One leaked credential, located in its source.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -274,6 +296,9 @@ pub struct Finding {
     /// Decoded JWT details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenInfo>,
+    /// The client certificate of a leaked kubeconfig client key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateInfo>,
     /// Source-specific context, e.g. Slack channel, date and poster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,

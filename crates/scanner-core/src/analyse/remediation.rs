@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::finding::{Finding, TokenInfo};
+use crate::finding::{CertificateInfo, Finding, TokenInfo};
 use crate::rules;
 
 /// What to do about one finding.
@@ -58,15 +58,7 @@ pub fn remediation(f: &Finding) -> Remediation {
              useroauthaccesstoken for that user's token)",
         )
         .command("kubectl --kubeconfig LEAKED_KUBECONFIG auth whoami"),
-        rules::KUBECONFIG_CLIENT_KEY => Remediation::new(
-            "Kubernetes cannot revoke a client certificate: remove the RBAC bindings of its user \
-             and groups until it expires, and rotate the cluster CA if it is in system:masters",
-        )
-        .step("Read the user (subject CN), groups (O) and expiry of the client-certificate-data beside the key")
-        .step("Delete or narrow every RoleBinding and ClusterRoleBinding naming that user or those groups")
-        .step("A certificate in system:masters bypasses RBAC: only rotating the cluster CA stops it before it expires")
-        .command("kubectl config view --raw -o jsonpath='{.users[?(@.name==\"USER\")].user.client-certificate-data}' | base64 -d | openssl x509 -noout -subject -issuer -enddate")
-        .command("kubectl get clusterrolebindings,rolebindings -A -o wide | grep -E 'CN|GROUP'"),
+        rules::KUBECONFIG_CLIENT_KEY => client_key(f.certificate.as_ref()),
         rules::KUBECONFIG_OIDC_TOKEN => Remediation::new(
             "Revoke at the identity provider named by idp-issuer-url: the refresh token first, \
              then rotate the client secret",
@@ -101,6 +93,60 @@ pub fn remediation(f: &Finding) -> Remediation {
                 .map_or("Rotate the secret at the service that issued it", |r| r.help),
         ),
     }
+}
+
+fn client_key(cert: Option<&CertificateInfo>) -> Remediation {
+    let Some(c) = cert else {
+        return Remediation::new(
+            "Kubernetes cannot revoke a client certificate: remove the RBAC bindings of its user \
+             and groups until it expires, and rotate the cluster CA if it is in system:masters",
+        )
+        .step("Read the user (subject CN), groups (O) and expiry of the client-certificate-data beside the key")
+        .command("kubectl config view --raw -o jsonpath='{.users[?(@.name==\"USER\")].user.client-certificate-data}' | base64 -d | openssl x509 -noout -subject -issuer -enddate");
+    };
+    let user = c.user.as_deref().unwrap_or("(no CN)");
+    if c.expired {
+        return Remediation::new(format!(
+            "Expired {}: the API server no longer accepts this certificate of {user}; remove it from where it leaked",
+            c.not_after
+        ));
+    }
+    let groups = if c.groups.is_empty() {
+        String::new()
+    } else {
+        format!(" and groups {}", c.groups.join(", "))
+    };
+    let masters = c.groups.iter().any(|g| g == super::SYSTEM_MASTERS);
+    let summary = if masters {
+        format!(
+            "In system:masters, which bypasses RBAC and cannot be revoked: rotate the cluster CA \
+             (issuer {}) before {} to stop it",
+            c.issuer, c.not_after
+        )
+    } else {
+        format!(
+            "Cannot be revoked: remove the RBAC bindings of user {user}{groups} until it expires {}",
+            c.not_after
+        )
+    };
+    let mut names = vec![format!("(.kind==\"User\" and .name==\"{user}\")")];
+    names.extend(
+        c.groups
+            .iter()
+            .map(|g| format!("(.kind==\"Group\" and .name==\"{g}\")")),
+    );
+    Remediation::new(summary)
+        .step(format!(
+            "Find every binding of user {user}{groups}, and delete or narrow it"
+        ))
+        .step(format!(
+            "The certificate (SHA-256 {}) stays valid until {}; leakscan audit finds its uses",
+            c.sha256, c.not_after
+        ))
+        .command(format!(
+            "kubectl get clusterrolebindings,rolebindings -A -o json | jq -r '.items[] | select(.subjects[]? | {}) | .kind + \" \" + (.metadata.namespace // \"-\") + \"/\" + .metadata.name'",
+            names.join(" or ")
+        ))
 }
 
 fn ns_of(t: Option<&TokenInfo>) -> &str {

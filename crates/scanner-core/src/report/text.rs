@@ -68,6 +68,17 @@ fn identity(f: &Finding) -> Vec<String> {
             }
         }
     }
+    if let Some(c) = &f.certificate {
+        parts.push(format!("user {}", c.user.as_deref().unwrap_or("(no CN)")));
+        if !c.groups.is_empty() {
+            parts.push(format!("groups {}", c.groups.join("+")));
+        }
+        parts.push(if c.expired {
+            format!("certificate EXPIRED {}", c.not_after)
+        } else {
+            format!("certificate expires {}", c.not_after)
+        });
+    }
     if let Some(live) = &f.live {
         let mut s = match live.status {
             LiveStatus::Live => format!(

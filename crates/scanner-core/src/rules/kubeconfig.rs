@@ -8,7 +8,9 @@ use crate::analyse;
 use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::detector::{Detector, Example, Expect};
-use crate::rules::{self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key};
+use crate::rules::{
+    self, bootstrap, client_cert, is_placeholder, jwt, pem, placeholder, value_after_key,
+};
 
 /// How far back the structure check looks for enclosing keys.
 const LOOKBACK: usize = 16 * 1024;
@@ -338,6 +340,8 @@ pub(crate) fn at(
                 }
                 c.steps.push(Step::Base64);
             }
+            c.certificate = client_cert::sibling(data, ks)
+                .and_then(|der| analyse::describe_certificate(&der, now));
             c
         }
         b"id-token" | b"refresh-token" | b"client-secret" if in_auth_provider => {

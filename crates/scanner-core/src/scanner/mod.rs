@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::decode::run::{enclosing_json_string, shift, MAX_RUN};
 use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
-use crate::finding::{Finding, Secret, TokenInfo};
+use crate::finding::{CertificateInfo, Finding, Secret, TokenInfo};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::location::{LineIndex, Span, Start};
 use crate::origin::Origin;
@@ -107,6 +107,7 @@ struct Raw {
     end: usize,
     secret: String,
     token: Option<TokenInfo>,
+    certificate: Option<CertificateInfo>,
     steps: Vec<Step>,
     description: Option<String>,
     matched: Option<String>,
@@ -304,8 +305,12 @@ impl Scanner {
                 t.signature = v.status;
                 t.verified_key_id = v.key_id;
             }
-            let severity = severity_override
-                .unwrap_or_else(|| analyse::severity_for(&r.rule_id, token.as_ref()));
+            let severity = severity_override.unwrap_or_else(|| {
+                let s = analyse::severity_for(&r.rule_id, token.as_ref());
+                r.certificate
+                    .as_ref()
+                    .map_or(s, analyse::severity_for_certificate)
+            });
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
@@ -329,6 +334,7 @@ impl Scanner {
                 git: origin.git.clone(),
                 also_in: Vec::new(),
                 token,
+                certificate: r.certificate,
                 context: origin.context.clone(),
                 api_server: r.api_server,
                 live: None,
@@ -365,6 +371,7 @@ impl Scanner {
             end: end.max(start + 1),
             secret: c.secret,
             token: c.token,
+            certificate: c.certificate,
             steps,
             description: c.description,
             matched: c.matched,
