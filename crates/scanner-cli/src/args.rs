@@ -135,7 +135,7 @@ pub struct GitArgs {
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
-    /// For people: grouped by file.
+    /// For people: grouped by credential.
     Text,
     /// One JSON document.
     Json,
@@ -143,6 +143,8 @@ pub enum FormatArg {
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// One self-contained HTML page to mail to a cluster's owners.
+    Html,
 }
 
 /// Options every scanning command takes.

@@ -34,7 +34,7 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
 
 /// What the credential is, the same wherever it was found: who it opens, its lifetime,
 /// signature and what the API server said.
-fn identity(f: &Finding) -> Vec<String> {
+pub(crate) fn identity(f: &Finding) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(t) = &f.token {
         if let (Some(ns), Some(sa)) = (&t.namespace, &t.service_account) {
@@ -105,7 +105,7 @@ fn identity(f: &Finding) -> Vec<String> {
 }
 
 /// Where this one location came from: decoding, commit, source context.
-fn provenance(f: &Finding) -> Vec<String> {
+pub(crate) fn provenance(f: &Finding) -> Vec<String> {
     let mut parts = Vec::new();
     if !f.decoded_from.is_empty() {
         parts.push(format!("via {}", f.decoded_from.join("+")));
