@@ -209,13 +209,15 @@ pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> 
 
 /// The end of an unquoted value at `start..end` without the close of a string of code that
 /// holds the whole document (`token: X\`;` in a TypeScript template, `X""";` in a Java text
-/// block, `X")` in a call): quotes or backticks, then an optional `)` and `;`.
+/// block, `X'''))` closing two Python calls): quotes or backticks, then the brackets and `;`
+/// that close the expressions around the string. Without a quote nothing is stripped: a
+/// password may end in `)`.
 fn strip_string_end(data: &[u8], start: usize, end: usize) -> usize {
+    /// More closers than this after a string are not code that holds a document.
+    const MAX_CLOSERS: usize = 8;
     let mut k = end;
-    for closer in [b';', b')'] {
-        if k > start && data[k - 1] == closer {
-            k -= 1;
-        }
+    while k > start && end - k < MAX_CLOSERS && matches!(data[k - 1], b';' | b')' | b']') {
+        k -= 1;
     }
     let quotes = data[start..k]
         .iter()
