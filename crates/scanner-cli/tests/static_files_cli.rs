@@ -71,7 +71,10 @@ fn sarif_describes_the_rules_and_reports_the_rows_redacted() {
             .unwrap_or_else(|| panic!("{id} not in tool.driver.rules"));
         assert_eq!(r["defaultConfiguration"]["level"], "error");
         assert_eq!(r["properties"]["security-severity"], "8.0");
-        assert!(r["help"]["text"].as_str().unwrap().contains("restart kube-apiserver"));
+        assert!(r["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("restart kube-apiserver"));
     }
     let mut results: Vec<(String, String, u64, String)> = run["results"]
         .as_array()
@@ -113,7 +116,10 @@ fn sarif_describes_the_rules_and_reports_the_rows_redacted() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     for secret in [TOKEN, TOKEN_2, PASSWORD] {
-        assert!(!text.contains(secret), "{secret} shown without --show-secrets");
+        assert!(
+            !text.contains(secret),
+            "{secret} shown without --show-secrets"
+        );
     }
     assert!(text.contains("of user admin, groups system:masters"));
 }
@@ -121,7 +127,10 @@ fn sarif_describes_the_rules_and_reports_the_rows_redacted() {
 #[test]
 fn json_names_the_user_and_the_script_with_variables_is_silent() {
     let dir = control_plane();
-    let out = leakscan_in(dir.path(), &["scan", "--now", NOW, "-f", "json", "--show-secrets", "."]);
+    let out = leakscan_in(
+        dir.path(),
+        &["scan", "--now", NOW, "-f", "json", "--show-secrets", "."],
+    );
     let doc: Value = json_of(&out);
     let found: Vec<(&str, &str, &str)> = doc["findings"]
         .as_array()

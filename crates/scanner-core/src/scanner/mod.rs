@@ -386,7 +386,8 @@ impl Scanner {
         let mut consumed = 0usize;
         let mut runs = Runs::default();
         let mut kube = kubeconfig::Memo::default();
-        let mut static_files = static_file::Mentions::default();
+        let top = layer.parent.is_none().then_some(state.path);
+        let mut static_files = static_file::Reader::new(data, top, layer.open_start);
         for hit in self.prefilter.hits(data) {
             // Base64 hits inside a run already decoded may need it decoded at their own
             // alignment (see `Runs`); other hits there are done with.
@@ -483,7 +484,7 @@ impl Scanner {
                         }
                     }
                 }
-                Trigger::StaticTokenFile => static_files.token_file(hit.start, hit.end),
+                Trigger::StaticTokenFile => static_files.token_file(hit.start),
                 Trigger::JsonEscapedYaml => {
                     if let Some(range) = enclosing_json_string(data, hit.start, consumed) {
                         consumed = range.end;
@@ -494,8 +495,7 @@ impl Scanner {
                 }
             }
         }
-        let top = layer.parent.is_none().then_some(state.path);
-        for c in static_files.rows(data, top, layer.open_start) {
+        for c in static_files.finish() {
             self.emit(state, layer, c);
         }
         if let Some(cfg) = &self.config {

@@ -17,6 +17,9 @@ const TEXT_EXTENSIONS: &[&str] = &[
     "ini", "env", "sls", "pp", "erb", "html",
 ];
 
+/// Bytes of a heredoc read as a static file's rows at most.
+const MAX_HEREDOC: usize = 64 * 1024;
+
 /// Suffixes of templates whose rendering is the file (`token.csv.j2` is a token file).
 const TEMPLATE_SUFFIXES: &[&str] = &[".j2", ".jinja", ".jinja2", ".tpl", ".tmpl", ".erb"];
 
@@ -73,8 +76,8 @@ pub(super) fn may_name_basic_auth(path: &str, len: usize) -> bool {
 }
 
 /// Offsets of the basic-auth file names in `data` (`basic_auth.csv`, `basic-auth.csv`,
-/// `--basic-auth-file`, `basic_auth_file`), with the end of each name.
-pub(super) fn basic_auth_names(data: &[u8]) -> Vec<(usize, usize)> {
+/// `--basic-auth-file`, `basic_auth_file`).
+pub(super) fn basic_auth_names(data: &[u8]) -> Vec<usize> {
     memchr::memmem::find_iter(data, b"auth")
         .filter_map(|i| {
             let before = data[..i]
@@ -84,16 +87,10 @@ pub(super) fn basic_auth_names(data: &[u8]) -> Vec<(usize, usize)> {
                 return None;
             }
             let after = &data[i + 4..];
-            let len = if after.starts_with(b".csv") {
-                4
-            } else if (after.starts_with(b"-") || after.starts_with(b"_"))
-                && after[1..].starts_with(b"file")
-            {
-                5
-            } else {
-                return None;
-            };
-            Some((before.len() - 5, i + 4 + len))
+            let named = after.starts_with(b".csv")
+                || ((after.starts_with(b"-") || after.starts_with(b"_"))
+                    && after[1..].starts_with(b"file"));
+            named.then(|| before.len() - 5)
         })
         .collect()
 }
@@ -130,13 +127,6 @@ pub(super) fn is_data_table(data: &[u8]) -> bool {
         && !super::row::is_dummy_word(&first)
 }
 
-/// Bounds of the line holding `pos`: start, and end without the `\n`.
-pub(super) fn line_at(data: &[u8], pos: usize) -> (usize, usize) {
-    let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |p| pos + p);
-    (start, end)
-}
-
 /// A line's content without indentation, Markdown blockquote markers and a trailing `\r`:
 /// a row of a heredoc, a YAML block scalar or a quoted document.
 pub(super) fn content(data: &[u8], start: usize, end: usize) -> (usize, usize) {
@@ -162,8 +152,11 @@ pub(super) fn heredoc_end(
 ) -> Option<usize> {
     let line = &data[start..end];
     // `<<` but not a here-string's `<<<`.
-    let at = memchr::memmem::find_iter(line, b"<<")
-        .find(|&i| line.get(i + 2) != Some(&b'<') && (i == 0 || line[i - 1] != b'<'))?;
+    let at = memchr::memchr_iter(b'<', line).find(|&i| {
+        line.get(i + 1) == Some(&b'<')
+            && line.get(i + 2) != Some(&b'<')
+            && (i == 0 || line[i - 1] != b'<')
+    })?;
     let mut i = at + 2;
     while i < line.len() && matches!(line[i], b'-' | b' ' | b'\'' | b'"' | b'\\') {
         i += 1;
@@ -178,11 +171,11 @@ pub(super) fn heredoc_end(
     }
     let mut pos = end;
     for _ in 0..max_lines {
-        if pos >= data.len() {
-            return Some(data.len());
+        if pos >= data.len() || pos - end > MAX_HEREDOC {
+            return Some(pos.min(data.len()));
         }
         let ls = pos + 1;
-        let le = memchr::memchr(b'\n', &data[ls..]).map_or(data.len(), |p| ls + p);
+        let le = crate::rules::line_end(data, ls);
         let (cs, ce) = content(data, ls, le);
         if &data[cs..ce] == delim {
             return Some(ls);
@@ -197,20 +190,26 @@ pub(super) fn heredoc_end(
 /// sat in double quotes (its own quotes then written `\"`). A `\n` inside splits rows.
 pub(super) fn written_rows(data: &[u8], start: usize, end: usize) -> Vec<(usize, usize, bool)> {
     let line = &data[start..end];
+    if find(line, b"echo ").is_none()
+        && find(line, b"printf ").is_none()
+        && find(line, b"<<<").is_none()
+    {
+        return Vec::new();
+    }
     let redirect = memchr::memrchr(b'>', line)
         .into_iter()
-        .chain(memchr::memmem::rfind(line, b"tee "))
+        .chain(rfind(line, b"tee "))
         .max();
     let Some(redirect) = redirect else {
         return Vec::new();
     };
-    let arg = if let Some(h) = memchr::memmem::find(line, b"<<<") {
+    let arg = if let Some(h) = find(line, b"<<<") {
         Some(h + 3)
     } else {
         let head = &line[..redirect];
         let cmd = [&b"echo "[..], b"printf "]
             .iter()
-            .filter_map(|c| memchr::memmem::rfind(head, c).map(|p| p + c.len()))
+            .filter_map(|c| rfind(head, c).map(|p| p + c.len()))
             .max();
         cmd.map(|c| {
             // Skip echo's options (`-e`, `-n`, `-ne`).
@@ -233,7 +232,7 @@ pub(super) fn written_rows(data: &[u8], start: usize, end: usize) -> Vec<(usize,
         return Vec::new();
     };
     // `printf '%s\n' "ROW"`: the row is the argument after the format.
-    if memchr::memmem::find(&line[s..e], b"%s").is_some() {
+    if find(&line[s..e], b"%s").is_some() {
         let next = e
             + 1
             + line[(e + 1).min(line.len())..]
@@ -247,11 +246,23 @@ pub(super) fn written_rows(data: &[u8], start: usize, end: usize) -> Vec<(usize,
     }
     let mut out = Vec::new();
     while s <= e {
-        let piece = memchr::memmem::find(&line[s..e], b"\\n").map_or(e, |p| s + p);
+        let piece = find(&line[s..e], b"\\n").map_or(e, |p| s + p);
         out.push((start + s, start + piece, escaped));
         s = piece + 2;
     }
     out
+}
+
+/// First `needle` in `hay`. Lines are short and each is searched once, so a plain scan
+/// beats building a `memmem` searcher per call (which was most of the time spent on a file
+/// of `token.csv` lines).
+pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(needle[0], hay).find(|&i| hay[i..].starts_with(needle))
+}
+
+/// Last `needle` in `hay`, as [`find`].
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memrchr_iter(needle[0], hay).find(|&i| hay[i..].starts_with(needle))
 }
 
 /// The shell word at `line[i..]`: its content's bounds and whether it was double-quoted.
@@ -299,7 +310,7 @@ pub(super) fn keyed_rows(
     };
     let mut out = Vec::new();
     while s <= e {
-        let piece = memchr::memmem::find(&data[s..e], b"\\n").map_or(e, |p| s + p);
+        let piece = find(&data[s..e], b"\\n").map_or(e, |p| s + p);
         out.push((s, piece, escaped));
         s = piece + 2;
     }
@@ -310,6 +321,9 @@ pub(super) fn keyed_rows(
 /// "ROW\n"` in an Ansible `copy` task, `"token.csv": "ROW"`): the key is a word, after
 /// indentation, `- ` or a quote.
 pub(super) fn value_rows(data: &[u8], start: usize, end: usize) -> Vec<(usize, usize, bool)> {
+    if memchr::memchr(b':', &data[start..end]).is_none() {
+        return Vec::new();
+    }
     let (mut k, _) = content(data, start, end);
     if data[k..end].starts_with(b"- ") {
         k += 2;
@@ -355,9 +369,9 @@ mod tests {
             b"--basic-auth-file=/srv/basic_auth.csv\nsecret generic basic-auth --from-file=auth\n";
         let names: Vec<&[u8]> = basic_auth_names(text)
             .into_iter()
-            .map(|(s, e)| &text[s..e])
+            .map(|s| &text[s..s + 14])
             .collect();
-        assert_eq!(names, [&b"basic-auth-file"[..], b"basic_auth.csv"]);
+        assert_eq!(names, [&b"basic-auth-fil"[..], b"basic_auth.csv"]);
     }
 
     #[test]
@@ -378,8 +392,7 @@ mod tests {
     #[test]
     fn heredocs_end_at_their_delimiter() {
         let text = b"cat > token.csv <<-'EOF'\nrow1\n\trow2\n\tEOF\nmv token.csv /x\n";
-        let (s, e) = line_at(text, 0);
-        let end = heredoc_end(text, s, e, 100).unwrap();
+        let end = heredoc_end(text, 0, 24, 100).unwrap();
         assert_eq!(&text[end..end + 4], b"\tEOF");
         assert!(heredoc_end(b"cat token.csv", 0, 13, 100).is_none());
         assert!(heredoc_end(b"tee t.csv <<< \"a,b,c\"", 0, 21, 100).is_none());

@@ -13,6 +13,7 @@ mod context;
 mod row;
 
 use crate::candidate::Candidate;
+use crate::rules;
 
 /// Which static file a row belongs to, which decides its rule and what counts as a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,84 +31,162 @@ const WINDOW_LINES: usize = 12;
 const WINDOW_BYTES: usize = 4096;
 /// Lines of a heredoc that writes a static file read as its rows.
 const MAX_HEREDOC_LINES: usize = 1000;
-/// File names remembered per buffer; a buffer naming more is no script.
-const MAX_MENTIONS: usize = 65_536;
 
-/// A place that names a static file: `at..end` is the name.
-#[derive(Debug, Clone, Copy)]
-struct Mention {
-    at: usize,
-    end: usize,
-    kind: Kind,
+/// Reads one buffer's static-file rows as the prefilter reports file names, in order.
+///
+/// Lines starting before `done` were read for an earlier name, each line is looked at once
+/// for a heredoc, and line bounds come from a cursor that searches every byte once: the
+/// work stays linear however dense the names (a file of `token.csv` lines, one huge line).
+pub(crate) struct Reader<'a> {
+    data: &'a [u8],
+    /// Basic-auth file names (no prefilter keyword covers them), and how many are read.
+    basic: Vec<usize>,
+    next_basic: usize,
+    done: usize,
+    /// The line last looked at for a heredoc, and where the last heredoc found ends.
+    heredoc_line: Option<usize>,
+    heredoc_done: usize,
+    /// The line end and window end of the name read last.
+    last_window: Option<(usize, usize)>,
+    lines: LineCursor,
+    out: Vec<Candidate>,
 }
 
-/// The static file names one buffer's prefilter hits found, and what rows they vouch for.
-#[derive(Debug, Default)]
-pub(crate) struct Mentions {
-    list: Vec<Mention>,
-}
-
-impl Mentions {
-    /// Records a token file's name (`token.csv`, `--token-auth-file`) at `at..end`.
-    pub(crate) fn token_file(&mut self, at: usize, end: usize) {
-        if self.list.len() < MAX_MENTIONS {
-            self.list.push(Mention {
-                at,
-                end,
-                kind: Kind::Token,
-            });
+impl<'a> Reader<'a> {
+    /// A reader for `data`. `path` is the input's path when `data` is the input itself (not
+    /// text decoded from it); `open_start`: `data` may begin in the middle of the input.
+    /// An input named like a static file is read whole here.
+    pub(crate) fn new(data: &'a [u8], path: Option<&str>, open_start: bool) -> Self {
+        let mut r = Reader {
+            data,
+            basic: Vec::new(),
+            next_basic: 0,
+            done: 0,
+            heredoc_line: None,
+            heredoc_done: 0,
+            last_window: None,
+            lines: LineCursor::default(),
+            out: Vec::new(),
+        };
+        let Some(path) = path else {
+            return r;
+        };
+        if let Some(kind) = context::path_kind(path) {
+            if open_start || !context::is_data_table(data) {
+                read_lines(data, 0, data.len(), kind, &mut r.out);
+            }
+            r.done = data.len();
+        } else if context::may_name_basic_auth(path, data.len()) {
+            r.basic = context::basic_auth_names(data);
         }
+        r
     }
 
-    /// The credentials in `data`'s static-file rows. `path` is the input's path when `data`
-    /// is the input itself (not text decoded from it); `open_start`: `data` may begin in
-    /// the middle of the input.
-    pub(crate) fn rows(self, data: &[u8], path: Option<&str>, open_start: bool) -> Vec<Candidate> {
-        let mut out = Vec::new();
-        if let Some(kind) = path.and_then(context::path_kind) {
-            if open_start || !context::is_data_table(data) {
-                read_lines(data, 0, data.len(), kind, &mut out);
-            }
-            return out;
+    /// A token file's name (`token.csv`, `--token-auth-file`) at `at`; the prefilter's hits
+    /// come in order.
+    pub(crate) fn token_file(&mut self, at: usize) {
+        while let Some(&b) = self.basic.get(self.next_basic).filter(|&&b| b < at) {
+            self.next_basic += 1;
+            self.named(b, Kind::Password);
         }
-        let mut mentions = self.list;
-        if path.is_some_and(|p| context::may_name_basic_auth(p, data.len())) {
-            mentions.extend(
-                context::basic_auth_names(data)
-                    .into_iter()
-                    .map(|(at, end)| Mention {
-                        at,
-                        end,
-                        kind: Kind::Password,
-                    }),
-            );
-            mentions.sort_by_key(|m| m.at);
+        self.named(at, Kind::Token);
+    }
+
+    /// The credentials of every row read.
+    pub(crate) fn finish(mut self) -> Vec<Candidate> {
+        while let Some(&b) = self.basic.get(self.next_basic) {
+            self.next_basic += 1;
+            self.named(b, Kind::Password);
         }
-        // Lines starting before `done` were read for an earlier name: each line once.
-        let mut done = 0;
-        for m in mentions {
-            let (ls, le) = context::line_at(data, m.at);
-            for (s, e, escaped) in context::keyed_rows(data, m.end, le) {
-                out.extend(row::credential(data, s, e, m.kind, escaped));
+        self.out
+    }
+
+    /// Reads the rows around a static file's name at `at`.
+    fn named(&mut self, at: usize, kind: Kind) {
+        let data = self.data;
+        if self.done == data.len() {
+            return;
+        }
+        let ls = self.lines.start(data, at);
+        let le = self.lines.end(data, at);
+        let mut to = match self.last_window {
+            Some((end, to)) if end == le => to,
+            // A name a few lines after the last one: its window ends as many lines later.
+            Some((end, to)) if end < le && le < to => {
+                let lines = memchr::memchr_iter(b'\n', &data[end..le]).count();
+                advance(data, to, lines, le + WINDOW_BYTES)
             }
-            let from = lines_back(data, ls).max(done);
-            let mut to = lines_forward(data, le);
+            _ => lines_forward(data, le),
+        };
+        self.last_window = Some((le, to));
+        if ls >= self.heredoc_done && self.heredoc_line != Some(ls) {
+            self.heredoc_line = Some(ls);
             if let Some(h) = context::heredoc_end(data, ls, le, MAX_HEREDOC_LINES) {
                 to = to.max(h);
+                self.heredoc_done = h;
             }
-            if from < to {
-                read_lines(data, from, to, m.kind, &mut out);
-            }
-            done = done.max(to);
         }
-        out
+        let from = lines_back(data, ls, self.done);
+        if from < to {
+            read_lines(data, from, to, kind, &mut self.out);
+        }
+        self.done = self.done.max(to);
+    }
+}
+
+/// Line bounds of positions asked in increasing order, each byte searched once.
+#[derive(Debug, Default)]
+struct LineCursor {
+    /// Searched backwards up to here, and the last `\n` found before it.
+    back: usize,
+    last_nl: Option<usize>,
+    /// The first `\n` at or after the last position asked (`None`: none, or not known yet),
+    /// and how far forward the search went.
+    next_nl: Option<usize>,
+    fwd: usize,
+}
+
+impl LineCursor {
+    /// Start of the line holding `pos`.
+    fn start(&mut self, data: &[u8], pos: usize) -> usize {
+        if pos > self.back {
+            if let Some(p) = memchr::memrchr(b'\n', &data[self.back..pos]) {
+                self.last_nl = Some(self.back + p);
+            }
+            self.back = pos;
+        }
+        self.last_nl.map_or(0, |p| p + 1)
+    }
+
+    /// End of the line holding `pos`: its `\n`, or the end of data.
+    fn end(&mut self, data: &[u8], pos: usize) -> usize {
+        if let Some(n) = self.next_nl.filter(|&n| n >= pos) {
+            return n;
+        }
+        let from = pos.max(self.fwd);
+        match memchr::memchr(b'\n', &data[from..]) {
+            Some(p) => {
+                self.next_nl = Some(from + p);
+                self.fwd = from + p;
+                from + p
+            }
+            None => {
+                self.next_nl = None;
+                self.fwd = data.len();
+                data.len()
+            }
+        }
     }
 }
 
 /// Start of the line [`WINDOW_LINES`] lines before the one starting at `ls`, within
-/// [`WINDOW_BYTES`]; a line cut by the byte limit is left out.
-fn lines_back(data: &[u8], ls: usize) -> usize {
-    let lo = ls.saturating_sub(WINDOW_BYTES);
+/// [`WINDOW_BYTES`] and not before `floor` (lines read already); a line cut by the byte
+/// limit is left out.
+fn lines_back(data: &[u8], ls: usize, floor: usize) -> usize {
+    if ls <= floor {
+        return floor;
+    }
+    let lo = ls.saturating_sub(WINDOW_BYTES).max(floor);
     let mut pos = ls;
     for _ in 0..WINDOW_LINES {
         if pos <= lo || pos == 0 {
@@ -115,7 +194,7 @@ fn lines_back(data: &[u8], ls: usize) -> usize {
         }
         match memchr::memrchr(b'\n', &data[lo..pos - 1]) {
             Some(p) => pos = lo + p + 1,
-            None if lo == 0 => pos = 0,
+            None if lo == floor => pos = floor,
             None => break,
         }
     }
@@ -136,11 +215,28 @@ fn lines_forward(data: &[u8], le: usize) -> usize {
     (pos + 1).min(data.len())
 }
 
+/// The line start `lines` lines after the line start `pos`, not beyond `hi`.
+fn advance(data: &[u8], mut pos: usize, lines: usize, hi: usize) -> usize {
+    let hi = hi.min(data.len());
+    for _ in 0..lines {
+        if pos >= hi {
+            return hi.max(pos);
+        }
+        pos = memchr::memchr(b'\n', &data[pos..hi]).map_or(hi, |p| pos + p + 1);
+    }
+    pos
+}
+
 /// Reads every line starting in `from..to` as a row, or as a command that writes rows.
 fn read_lines(data: &[u8], from: usize, to: usize, kind: Kind, out: &mut Vec<Candidate>) {
     let mut ls = from;
     while ls < to {
-        let le = memchr::memchr(b'\n', &data[ls..]).map_or(data.len(), |p| ls + p);
+        let le = rules::line_end(data, ls);
+        // Every row, bare, echoed or stored under a key, has two commas: most lines have not.
+        if memchr::memchr_iter(b',', &data[ls..le]).nth(1).is_none() {
+            ls = le + 1;
+            continue;
+        }
         let (cs, ce) = context::content(data, ls, le);
         match row::credential(data, cs, ce, kind, false) {
             Some(c) => out.push(c),
@@ -163,18 +259,16 @@ mod tests {
     use super::*;
 
     fn found(text: &str, path: Option<&str>) -> Vec<String> {
-        let mut m = Mentions::default();
-        for (at, name) in text
-            .match_indices("token.csv")
-            .chain(text.match_indices("tokens.csv"))
-            .chain(text.match_indices("token-auth-file"))
-        {
-            m.token_file(at, at + name.len());
+        let mut names: Vec<usize> = ["token.csv", "tokens.csv", "token-auth-file"]
+            .iter()
+            .flat_map(|n| text.match_indices(n).map(|(at, _)| at))
+            .collect();
+        names.sort_unstable();
+        let mut r = Reader::new(text.as_bytes(), path, false);
+        for at in names {
+            r.token_file(at);
         }
-        m.rows(text.as_bytes(), path, false)
-            .into_iter()
-            .map(|c| c.secret)
-            .collect()
+        r.finish().into_iter().map(|c| c.secret).collect()
     }
 
     const T: &str = "c199a717dc7e12437f0e5c3c358e59ae";
@@ -221,18 +315,15 @@ mod tests {
     fn basic_auth_names_are_searched_in_scripts_only() {
         let text =
             "echo \"Xk9qPz2mWv,admin,admin,system:masters\" > /srv/kubernetes/basic_auth.csv\n";
-        let m = Mentions::default();
-        let got: Vec<String> = m
-            .rows(text.as_bytes(), Some("setup.sh"), false)
-            .into_iter()
-            .map(|c| c.secret)
-            .collect();
-        assert_eq!(got, ["Xk9qPz2mWv"]);
-        assert!(Mentions::default()
-            .rows(text.as_bytes(), Some("main.go"), false)
-            .is_empty());
-        assert!(Mentions::default()
-            .rows(text.as_bytes(), None, false)
-            .is_empty());
+        let rows = |path| -> Vec<String> {
+            Reader::new(text.as_bytes(), path, false)
+                .finish()
+                .into_iter()
+                .map(|c| c.secret)
+                .collect()
+        };
+        assert_eq!(rows(Some("setup.sh")), ["Xk9qPz2mWv"]);
+        assert!(rows(Some("main.go")).is_empty());
+        assert!(rows(None).is_empty());
     }
 }

@@ -41,22 +41,40 @@ const MAX_FIELDS: usize = 6;
 const MAX_NAME: usize = 64;
 
 /// A field's content (without its quotes) in buffer coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Field {
     start: usize,
     end: usize,
+}
+
+/// The fields of one row, without an allocation (most rows looked at are rejected).
+#[derive(Debug, Default)]
+struct Fields {
+    list: [Field; MAX_FIELDS],
+    len: usize,
+}
+
+impl Fields {
+    fn push(&mut self, f: Field) {
+        self.list[self.len] = f;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[Field] {
+        &self.list[..self.len]
+    }
 }
 
 /// Splits `data[start..end]` into CSV fields. `escaped`: the row sits in a JSON or shell
 /// double-quoted string, where its quotes are written `\"`. Unquoted fields with whitespace
 /// or a quote are no static-file row (kube-apiserver rejects a stray quote; whitespace is
 /// prose).
-fn fields(data: &[u8], start: usize, end: usize, escaped: bool) -> Option<Vec<Field>> {
+fn fields(data: &[u8], start: usize, end: usize, escaped: bool) -> Option<Fields> {
     let quote: &[u8] = if escaped { b"\\\"" } else { b"\"" };
-    let mut out = Vec::new();
+    let mut out = Fields::default();
     let mut i = start;
     loop {
-        if out.len() == MAX_FIELDS {
+        if out.len == MAX_FIELDS {
             return None;
         }
         let field_end;
@@ -64,7 +82,7 @@ fn fields(data: &[u8], start: usize, end: usize, escaped: bool) -> Option<Vec<Fi
             let open = i + quote.len();
             let mut j = open;
             loop {
-                let k = memchr::memmem::find(&data[j..end], quote)? + j;
+                let k = super::context::find(&data[j..end], quote)? + j;
                 // `""` inside a quoted field is one quote.
                 if !escaped && data.get(k + 1) == Some(&b'"') && k + 1 < end {
                     j = k + 2;
@@ -111,7 +129,8 @@ pub(super) fn credential(
     {
         return None;
     }
-    let f = fields(data, start, end, escaped)?;
+    let fields = fields(data, start, end, escaped)?;
+    let f = fields.as_slice();
     if f.len() < 3 {
         return None;
     }
@@ -233,14 +252,15 @@ mod tests {
     fn fields_follow_go_csv_quoting() {
         let row = br#"t0k,alice,1000,"g1,g2","say ""hi""""#;
         let f = fields(row, 0, row.len(), false).unwrap();
-        let texts: Vec<&[u8]> = f.iter().map(|f| &row[f.start..f.end]).collect();
+        let texts: Vec<&[u8]> = f.as_slice().iter().map(|f| &row[f.start..f.end]).collect();
         assert_eq!(
             texts,
             [&b"t0k"[..], b"alice", b"1000", b"g1,g2", br#"say ""hi"""#]
         );
         let escaped = br#"t0k,alice,1000,\"system:masters\""#;
         let f = fields(escaped, 0, escaped.len(), true).unwrap();
-        assert_eq!(&escaped[f[3].start..f[3].end], b"system:masters");
+        let g = f.as_slice()[3];
+        assert_eq!(&escaped[g.start..g.end], b"system:masters");
         assert!(fields(b"a b,c,d", 0, 7, false).is_none());
         assert!(fields(b"a,b\"c,d", 0, 7, false).is_none());
         assert!(fields(b"\"open,b,c", 0, 9, false).is_none());
