@@ -13,7 +13,8 @@ mod context;
 mod row;
 
 use crate::candidate::Candidate;
-use crate::rules;
+use crate::rules::detector::{Detector, Example, Expect};
+use crate::rules::{self, K8S_STATIC_PASSWORD, K8S_STATIC_TOKEN};
 
 /// Which static file a row belongs to, which decides its rule and what counts as a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,72 @@ pub(crate) enum Kind {
     /// `--basic-auth-file`: the first column is a password.
     Password,
 }
+
+/// kube-apiserver's static token and basic-auth files. Basic-auth file names are searched
+/// apart (no keyword), in scripts, documents and configuration.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "static_file",
+    rules: &[K8S_STATIC_TOKEN, K8S_STATIC_PASSWORD],
+    keywords: &["token.csv", "tokens.csv", "--token-auth-file"],
+    examples: &[
+        Example {
+            path: "srv/kubernetes/known_tokens.csv",
+            text: "{{opaque-token}},admin,admin,system:masters\n{{opaque-token-2}},system:node:ip-10-0-1-17,uid:ip-10-0-1-17,system:nodes\n",
+            expect: &[
+                Expect { rule: K8S_STATIC_TOKEN, line: 1, secret: "{{opaque-token}}" },
+                Expect { rule: K8S_STATIC_TOKEN, line: 2, secret: "{{opaque-token-2}}" },
+            ],
+        },
+        Example {
+            path: "scripts/steps/token.sh",
+            text: "#!/usr/bin/env bash\ncat > /opt/kubernetes/cfg/token.csv <<EOF\n{{opaque-token}},kubelet-bootstrap,10001,\"system:kubelet-bootstrap\"\nEOF\n",
+            expect: &[Expect { rule: K8S_STATIC_TOKEN, line: 3, secret: "{{opaque-token}}" }],
+        },
+        Example {
+            path: "deploy/kube-apiserver.yml",
+            text: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-apiserver-token-config\ndata:\n  token.csv: |\n    {{opaque-token}},kubelet-bootstrap,10001\n",
+            expect: &[Expect { rule: K8S_STATIC_TOKEN, line: 7, secret: "{{opaque-token}}" }],
+        },
+        Example {
+            path: "docs/static-token.md",
+            text: "```\n{{opaque-token}},jane,1042,\"dev,ops\"\n```\n\nthen add `- --token-auth-file=/etc/kubernetes/auth/tokens` to the manifest.\n",
+            expect: &[Expect { rule: K8S_STATIC_TOKEN, line: 2, secret: "{{opaque-token}}" }],
+        },
+        Example {
+            path: "cluster/kube-up.sh",
+            text: "(\n  umask 077\n  echo \"{{password}},admin,admin\" > /srv/kubernetes/basic_auth.csv\n)\n",
+            expect: &[Expect { rule: K8S_STATIC_PASSWORD, line: 3, secret: "{{password}}" }],
+        },
+        Example {
+            path: "srv/kubernetes/basic-auth.csv",
+            text: "{{password}},alice,1001,\"developers\"\n",
+            expect: &[Expect { rule: K8S_STATIC_PASSWORD, line: 1, secret: "{{password}}" }],
+        },
+        Example {
+            // Variables, command substitutions, the documentation's format line and token.
+            path: "docs/install.md",
+            text: "cat > token.csv <<EOF\n${BOOTSTRAP_TOKEN},kubelet-bootstrap,10001,\"system:kubelet-bootstrap\"\n$(head -c 16 /dev/urandom | od -An -t x | tr -d ' '),kubelet-bootstrap,10001\ntoken,user,uid,\"group1,group2,group3\"\n31ada4fd-adec-460c-809a-9e56ceb75269,testrunner,1\nEOF\n",
+            expect: &[],
+        },
+        Example {
+            // The tutorials' defaults: the user name as password, dummy words.
+            path: "basic_auth.csv",
+            text: "admin,admin,1,\"system:masters\"\npassword123,user1,u0001\nchAng3m3,kubelet,kubelet\n",
+            expect: &[],
+        },
+        Example {
+            // Some other program's tokens.csv, and a row with no static file named.
+            path: "data/tokens.csv",
+            text: "mint,symbol,decimals\n{{opaque-token}},USDC,6\n",
+            expect: &[],
+        },
+        Example {
+            path: "README.md",
+            text: "```\n{{opaque-token}},alice,1000\n```\n",
+            expect: &[],
+        },
+    ],
+};
 
 /// Lines before and after a file's name that may hold its rows (a Markdown code block next
 /// to the flag, a heredoc body).
