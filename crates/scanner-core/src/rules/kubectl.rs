@@ -52,7 +52,11 @@ pub(crate) fn flag(data: &[u8], hit: usize) -> Option<Candidate> {
     }
     let credible = match rule {
         rules::KUBECONFIG_TOKEN => placeholder::looks_generated(value),
-        _ => !placeholder::is_placeholder(value) && !placeholder::is_name(value),
+        _ => {
+            !placeholder::is_placeholder(value)
+                && !placeholder::is_name(value)
+                && !placeholder::is_dummy_word(value)
+        }
     };
     credible.then(|| Candidate::new(rule, i, end, value.to_owned()))
 }

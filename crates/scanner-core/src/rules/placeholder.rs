@@ -130,6 +130,49 @@ fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// Words that stand in for a secret, also in leetspeak (`chAng3m3`, `s3cr3t`, `passw0rd`).
+const DUMMY_WORDS: &[&str] = &[
+    "admin",
+    "changeme",
+    "changeit",
+    "default",
+    "demo",
+    "example",
+    "kubernetes",
+    "letmein",
+    "pass",
+    "passwd",
+    "password",
+    "qwerty",
+    "root",
+    "secret",
+    "sekret",
+    "test",
+    "token",
+];
+
+/// A dummy word (`password123`, `chAng3m3`, `mypassword`): read as letters (leetspeak
+/// undone), without trailing digits or punctuation, it is one of [`DUMMY_WORDS`] or
+/// contains `password` or `changeme`.
+pub(crate) fn is_dummy_word(v: &str) -> bool {
+    let plain: String = v
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let trimmed = v.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+    let core = &plain[..trimmed.len()];
+    let core = core.strip_prefix("my").unwrap_or(core);
+    DUMMY_WORDS.contains(&core) || plain.contains("password") || plain.contains("changeme")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,7 +124,7 @@ pub(super) fn is_data_table(data: &[u8]) -> bool {
         && first != "password"
         && !crate::rules::placeholder::looks_generated(&first)
         // `changeme,admin,uid` is a (stand-in) row, not a header.
-        && !super::row::is_dummy_word(&first)
+        && !crate::rules::placeholder::is_dummy_word(&first)
 }
 
 /// A line's content without indentation, Markdown blockquote markers and a trailing `\r`:

@@ -12,27 +12,6 @@ use super::Kind;
 /// and copied into test scripts.
 const DOC_TOKENS: &[&str] = &["31ada4fd-adec-460c-809a-9e56ceb75269"];
 
-/// Words that stand in for a secret, also in leetspeak (`chAng3m3`, `s3cr3t`, `passw0rd`).
-const DUMMY_WORDS: &[&str] = &[
-    "admin",
-    "changeme",
-    "changeit",
-    "default",
-    "demo",
-    "example",
-    "kubernetes",
-    "letmein",
-    "pass",
-    "passwd",
-    "password",
-    "qwerty",
-    "root",
-    "secret",
-    "sekret",
-    "test",
-    "token",
-];
-
 /// Fields of a row a static file has at most (kube-apiserver ignores any after the
 /// fourth); more are a data table, not a credential file.
 const MAX_FIELDS: usize = 6;
@@ -191,7 +170,7 @@ fn clip(s: &str) -> String {
 /// report that one, with its claims).
 fn token_credible(t: &str) -> bool {
     let stand_in = DOC_TOKENS.contains(&t)
-        || is_dummy_word(t)
+        || placeholder::is_dummy_word(t)
         || is_eth_address(t)
         || (bootstrap::is_token(t.as_bytes()) && bootstrap::is_dummy(t));
     !t.starts_with("eyJ") && placeholder::looks_generated(t) && !stand_in
@@ -208,29 +187,7 @@ fn password_credible(p: &str, user: &str, uid: &str) -> bool {
         && !placeholder::is_name(p)
         && !placeholder::is_sequential(p)
         && !p.bytes().all(|b| b.is_ascii_digit())
-        && !is_dummy_word(p)
-}
-
-/// A dummy word (`password123`, `chAng3m3`, `mypassword`): read as letters (leetspeak
-/// undone), without trailing digits or punctuation, it is one of [`DUMMY_WORDS`] or
-/// contains `password` or `changeme`.
-pub(super) fn is_dummy_word(v: &str) -> bool {
-    let plain: String = v
-        .chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' => 'i',
-            '3' => 'e',
-            '4' | '@' => 'a',
-            '5' | '$' => 's',
-            '7' => 't',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    let trimmed = v.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-    let core = &plain[..trimmed.len()];
-    let core = core.strip_prefix("my").unwrap_or(core);
-    DUMMY_WORDS.contains(&core) || plain.contains("password") || plain.contains("changeme")
+        && !placeholder::is_dummy_word(p)
 }
 
 /// `0x` and 40 hex digits: an Ethereum address.
