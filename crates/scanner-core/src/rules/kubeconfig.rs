@@ -7,7 +7,9 @@
 use crate::analyse;
 use crate::candidate::Candidate;
 use crate::decode::{self, Step};
-use crate::rules::{self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key};
+use crate::rules::{
+    self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key, wrapped,
+};
 
 /// How far back the structure check looks for enclosing keys.
 const LOOKBACK: usize = 16 * 1024;
@@ -287,7 +289,7 @@ pub(crate) fn at(
     let mut c = match key {
         b"token" if in_user => {
             // A JWT is reported by the JWT rule, with its claims.
-            if text.starts_with("eyJ") && jwt::parse(data, value.start).is_some() {
+            if text.starts_with("eyJ") && wrapped::token(data, value.start).is_some() {
                 return None;
             }
             if !placeholder::looks_generated(text) {

@@ -9,6 +9,7 @@ pub(crate) mod kubeconfig_server;
 pub(crate) mod kubectl;
 pub(crate) mod pem;
 pub(crate) mod placeholder;
+pub(crate) mod wrapped;
 
 pub(crate) use placeholder::is_placeholder;
 
