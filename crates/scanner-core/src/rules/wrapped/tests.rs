@@ -132,6 +132,16 @@ fn a_cut_off_token_is_not_completed_by_the_next_line() {
     ] {
         assert_eq!(at(&format!("{cut}{after}")), None, "{after:?}");
     }
+    // Even where the next line would complete the signature, a key (`xyzw: …`) or an
+    // assignment is the next line's own text, not the token's tail; marked as going on, the
+    // same tail is joined.
+    let hs = hs256(&json!({"sub": "svc-backup"}));
+    let (head, tail) = hs.split_at(hs.len() - 4);
+    for after in [": value", "=1", "/x"] {
+        assert_eq!(at(&format!("{head}\n{tail}{after}\n")), None, "{after:?}");
+    }
+    let text = format!("{head}\\\n{tail} \n");
+    assert_eq!(at(&text).map(|t| t.0), Some(hs.clone()));
     // Cut inside the header or payload: nothing decodes.
     assert_eq!(at(&format!("{}\nnamespace: ci\n", &tok[..60])), None);
 }
