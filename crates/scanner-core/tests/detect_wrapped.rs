@@ -307,8 +307,10 @@ fn placeholders_and_cut_off_tokens_wrapped_are_silent() {
     let samples = [
         // A documentation sample cut off with an ellipsis.
         "eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50Iiwia3ViZXJuZXRlcy5pby9zZXJ2aWNlYWNjb3VudC9uYW1lc3BhY2UiOiJrdWJlLXN5c3RlbSJ9...".to_owned(),
-        // A real token cut in the middle of its signature (a log line limit).
-        token[..token.len() - 120].to_owned(),
+        // A real token cut in the middle of its signature (a log line limit), short of the
+        // 128 bytes an RSA signature has at least. (Cut later, it passes as whole, on one
+        // line as wrapped: glued text is no reason to hide a token.)
+        token[..token.len() - 200].to_owned(),
         // Cut in the payload.
         token[..300].to_owned(),
     ];

@@ -36,7 +36,7 @@ pub(crate) struct Jwt {
     pub len: usize,
 }
 
-pub(crate) fn is_b64url(b: u8) -> bool {
+fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 

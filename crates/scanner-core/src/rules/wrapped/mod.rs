@@ -48,7 +48,7 @@ pub(crate) fn token(data: &[u8], start: usize) -> Option<Found> {
     };
     // Only a line break, a marker or an escape sequence sits in a wrap: any other byte after
     // the token (the common case) ends it where it ends.
-    if data.get(stop).is_some_and(|&b| separator::may_start(b)) {
+    if separator::may_start(data, stop) {
         if let Some(found) = join(data, start, stop, one.is_some()) {
             return Some(found);
         }
@@ -84,10 +84,9 @@ enum Shape {
 /// justified, then takes the longest reassembly the structure check accepts.
 fn join(data: &[u8], start: usize, first_end: usize, complete: bool) -> Option<Found> {
     let first = &data[start..first_end];
-    let mut dots = count_dots(first);
-    // Most attempts (a base64 blob or a cut-off sample at a line's end) stop at the first
-    // step: nothing is allocated or decoded for them.
-    let (sep, next) = step(data, first_end, first, dots)?;
+    // Most attempts (a base64 blob or a cut-off sample at a line's end, `eyJ` on every line)
+    // stop at the first step: nothing is counted, allocated or decoded for them.
+    let (sep, next, mut dots) = step(data, first_end, first, None)?;
     let mut shape = complete.then_some(Shape::Complete);
     if !sep.marked && *shape.get_or_insert_with(|| shape_of(first)) != Shape::Incomplete {
         return None;
@@ -105,8 +104,8 @@ fn join(data: &[u8], start: usize, first_end: usize, complete: bool) -> Option<F
         line_start,
     }];
     let mut text = first.to_vec();
-    let mut pending = Some((sep, next));
-    while let Some((sep, next)) = pending.take() {
+    let mut pending = Some((sep, next, dots));
+    while let Some((sep, next, now_dots)) = pending.take() {
         if !sep.marked && pieces.len() > 1 {
             let now = *shape.get_or_insert_with(|| shape_of(&text));
             if now == Shape::Broken || !widths_show_wrap(data, &pieces, now) {
@@ -119,33 +118,46 @@ fn join(data: &[u8], start: usize, first_end: usize, complete: bool) -> Option<F
             line_start: Some(sep.line_start),
         });
         text.extend_from_slice(&data[next.start..next.end]);
-        dots += count_dots(&data[next.start..next.end]);
+        dots = now_dots;
         shape = None;
         if pieces.len() < MAX_PIECES {
-            pending = step(data, next.end, &text, dots);
+            pending = step(data, next.end, &text, Some(dots));
         }
     }
     longest_accepted(&text, &pieces)
 }
 
-/// The gap after a piece ending at `end` and the piece after it, when that piece can be the
-/// tail of `text` (the token so far, holding `dots` dots): the next line holds nothing but
-/// the token's tail (not a word followed by `:`), and not another token (a payload starts
-/// with `eyJ` only right after the first dot).
-fn step(data: &[u8], end: usize, text: &[u8], dots: usize) -> Option<(separator::Sep, Span)> {
+/// The gap after a piece ending at `end`, the piece after it and the dots of the token with
+/// it, when that piece can be the tail of `text` (the token so far, holding `dots` dots,
+/// counted here when `None`): the next line holds nothing but the token's tail (not a word
+/// followed by `:`), and not another token (a payload starts with `eyJ` only right after
+/// the first dot).
+fn step(
+    data: &[u8],
+    end: usize,
+    text: &[u8],
+    dots: Option<usize>,
+) -> Option<(separator::Sep, Span, usize)> {
     let sep = separator::at(data, end)?;
     let mut s = sep.next;
     if sep.dedupe && data.get(s) == Some(&data[end - 1]) {
         s += 1;
     }
+    let payload_due = text.ends_with(b".");
+    let new_token = data[s..].starts_with(b"eyJ");
+    if new_token && !payload_due {
+        return None;
+    }
     let e = run_end(data, s);
-    let piece = &data[s..e];
-    let ok = !piece.is_empty()
-        && separator::may_follow(data, e)
-        && dots + count_dots(piece) <= 2
-        && !(piece.starts_with(b"eyJ") && !(dots == 1 && text.ends_with(b".")))
-        && text.len() + piece.len() <= MAX_JOINED;
-    ok.then_some((sep, Span { start: s, end: e }))
+    if e == s || !separator::may_follow(data, e) {
+        return None;
+    }
+    let dots = dots.unwrap_or_else(|| count_dots(text));
+    let total = dots + count_dots(&data[s..e]);
+    if total > 2 || (new_token && dots != 1) || text.len() + (e - s) > MAX_JOINED {
+        return None;
+    }
+    Some((sep, Span { start: s, end: e }, total))
 }
 
 /// A range of the buffer.
@@ -302,12 +314,19 @@ fn count_dots(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'.', bytes).count()
 }
 
-/// The end of the token characters (base64url and `.`) from `from`, at most [`MAX_JOINED`].
+/// A character of a JWT: base64url or `.`.
+#[inline]
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+}
+
+/// The end of the token characters from `from`, at most [`MAX_JOINED`].
+#[inline]
 fn run_end(data: &[u8], from: usize) -> usize {
     let hi = data.len().min(from + MAX_JOINED);
     data[from..hi]
         .iter()
-        .position(|&b| !(jwt::is_b64url(b) || b == b'.'))
+        .position(|&b| !is_token_char(b))
         .map_or(hi, |p| from + p)
 }
 

@@ -30,10 +30,16 @@ pub(super) struct Sep {
     pub dedupe: bool,
 }
 
-/// True for the first byte of anything [`at`] accepts; one compare on the hot path.
+/// False when [`at`] certainly finds no gap at `e`: a compare or two on the hot path, where
+/// nearly every token (and look-alike) ends at some other byte.
 #[inline]
-pub(super) fn may_start(b: u8) -> bool {
-    matches!(b, b'\n' | b'\r' | b'\\' | b' ' | b'\t' | 0x1b | 0xe2)
+pub(super) fn may_start(data: &[u8], e: usize) -> bool {
+    match data.get(e) {
+        Some(b'\n' | b'\r' | b'\\' | 0x1b | 0xe2) => true,
+        // A blank only before readline's CR or a book's end marker.
+        Some(b' ' | b'\t') => matches!(data.get(e + 1), Some(b'\r' | b' ' | 0xe2)),
+        _ => false,
+    }
 }
 
 /// The gap that starts at `e` (the end of a piece), if it is one a wrap leaves.
@@ -46,6 +52,15 @@ pub(super) fn may_start(b: u8) -> bool {
 /// with `↩`/`⏎`/`↵` at the end or `➥`/`↪` at the start of the next. Anything else is a plain
 /// line break, which only the line widths or an incomplete token can justify joining.
 pub(super) fn at(data: &[u8], e: usize) -> Option<Sep> {
+    // The common case first: a plain line feed, the next line starting with token text.
+    if data.get(e) == Some(&b'\n') && data.get(e + 1).is_some_and(|&b| super::is_token_char(b)) {
+        return Some(Sep {
+            next: e + 1,
+            line_start: e + 1,
+            marked: false,
+            dedupe: false,
+        });
+    }
     let limit = (e + MAX_GAP).min(data.len());
     let byte = |i: usize| (i < limit).then(|| data[i]);
     let mut i = skip_escapes(data, e, limit);
@@ -105,6 +120,7 @@ pub(super) fn at(data: &[u8], e: usize) -> Option<Sep> {
 /// blank or line break, a closing quote or bracket, a separator of a command line or a list,
 /// an escape sequence, or another wrap. Not `:` or `=` (`\nkind: Secret`, `\nTOKEN=x` are
 /// the next line's key, not the token's tail), not `/`, `+`, `%` (other encodings).
+#[inline]
 pub(super) fn may_follow(data: &[u8], e: usize) -> bool {
     let Some(&b) = data.get(e) else {
         return true;
