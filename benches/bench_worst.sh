@@ -26,7 +26,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 (cd "$REPO" && cargo build --release -p scanner-cli >&2)
-LEAKSCAN=$REPO/target/release/leakscan
+LEAKSCAN=${CARGO_TARGET_DIR:-$REPO/target}/release/leakscan
 
 if [ ! -f "$DIR/.complete" ]; then
     rm -rf "$DIR"

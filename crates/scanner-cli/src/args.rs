@@ -96,6 +96,10 @@ pub struct RulesArgs {
     /// Configuration file whose custom rules and overrides to list.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Scan every built-in detector's examples (real contexts and look-alikes) and report
+    /// any whose findings differ from what it expects; exits 2 if one does.
+    #[arg(long, conflicts_with = "config")]
+    pub check: bool,
 }
 
 /// `leakscan git`.

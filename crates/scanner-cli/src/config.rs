@@ -36,6 +36,24 @@ pub fn report_skipped(cfg: Option<&Config>, reporter: &Reporter) {
     }
 }
 
+/// `leakscan rules --check`: runs the detectors' examples with structural credentials
+/// (right shape, made-up signatures) and prints one line per detector.
+pub fn check_rules() -> anyhow::Result<u8> {
+    use scanner_core::rules::detector::{structural, DETECTORS};
+    let scanner = scanner_core::Scanner::new();
+    let (total, failures) = scanner.check_examples(&mut |n: &str| structural(n));
+    for d in DETECTORS {
+        let failed: Vec<_> = failures.iter().filter(|f| f.detector == d.name).collect();
+        let status = if failed.is_empty() { "ok" } else { "FAILED" };
+        println!("{:<14} {:>2} examples  {status}", d.name, d.examples.len());
+        for f in failed {
+            println!("  #{} {}: {}", f.index, f.path, f.problem);
+        }
+    }
+    println!("{total} examples, {} failed", failures.len());
+    Ok(if failures.is_empty() { 0 } else { 2 })
+}
+
 /// `leakscan rules`: the built-in rules as the configuration leaves them, then its custom
 /// rules.
 pub fn print_rules(cfg: Option<&Config>) {

@@ -50,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(a) => cmd_scan::run(a),
         Command::Git(a) => cmd_git::run(a),
         Command::Baseline(args::BaselineCommand::Create(a)) => cmd_baseline::create(a),
+        Command::Rules(a) if a.check => config::check_rules(),
         Command::Rules(a) => {
             let cfg = config::load(a.config.as_deref(), &[std::path::PathBuf::from(".")])?;
             config::print_rules(cfg.as_ref());

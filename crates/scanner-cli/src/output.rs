@@ -86,6 +86,8 @@ struct Inner {
     accepted: Option<Baseline>,
     /// Findings reported (streamed, spooled or accepted).
     reported: u64,
+    /// The distinct credentials among them.
+    credentials: std::collections::HashSet<u128>,
     errors: Vec<ScanError>,
     /// Every problem reported, by kind (also those not kept in `errors`).
     by_kind: std::collections::BTreeMap<Problem, u64>,
@@ -185,6 +187,7 @@ impl Reporter {
                 },
                 accepted: None,
                 reported: 0,
+                credentials: Default::default(),
                 errors: Vec::new(),
                 by_kind: Default::default(),
                 dest,
@@ -238,6 +241,10 @@ impl Reporter {
     /// baseline, or the report spool. Nothing is kept in memory but its sort key.
     fn report(opts: &ReportOptions, inner: &mut Inner, f: &Finding) {
         inner.reported += 1;
+        // 16 bytes per credential, not its hex id: a million distinct tokens stay small.
+        if let Ok(id) = u128::from_str_radix(&f.credential_id, 16) {
+            inner.credentials.insert(id);
+        }
         if let Some(b) = &mut inner.accepted {
             return b.insert(f);
         }
@@ -313,11 +320,13 @@ impl Reporter {
             spool,
             accepted,
             reported,
+            credentials,
             ..
         } = inner;
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         stats.elapsed_secs = elapsed;
         stats.findings = reported;
+        stats.credentials = credentials.len() as u64;
         stats.suppressed += suppressed;
         count_problems(&mut stats, &by_kind);
         let n = reported as usize;
@@ -461,12 +470,13 @@ fn plural(n: u64, word: &str) -> String {
 fn print_summary(s: &RunStats, fail_on_incomplete: bool) {
     let what = if s.commits.is_some() { "blob" } else { "file" };
     eprintln!(
-        "leakscan: {}, {:.1} MB in {:.2}s ({:.0} MB/s); {}, {} suppressed, {} skipped",
+        "leakscan: {}, {:.1} MB in {:.2}s ({:.0} MB/s); {} ({}), {} suppressed, {} skipped",
         plural(s.files, what),
         s.bytes as f64 / 1e6,
         s.elapsed_secs,
         s.mb_per_sec(),
         plural(s.findings, "finding"),
+        plural(s.credentials, "credential"),
         s.suppressed,
         s.skipped,
     );

@@ -214,3 +214,29 @@ fn rules_lists_every_rule_id() {
         assert!(text.contains(id), "{id} missing from `leakscan rules`");
     }
 }
+
+#[test]
+fn rules_check_runs_every_detectors_examples() {
+    let out = leakscan(&["rules", "--check"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for d in scanner_core::rules::detector::DETECTORS {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(d.name))
+            .unwrap_or_else(|| panic!("{} missing: {text}", d.name));
+        assert!(line.ends_with(" ok"), "{line}");
+        assert!(
+            line.contains(&format!("{} examples", d.examples.len())),
+            "{line}"
+        );
+    }
+    let total: usize = scanner_core::rules::detector::DETECTORS
+        .iter()
+        .map(|d| d.examples.len())
+        .sum();
+    assert!(
+        text.contains(&format!("{total} examples, 0 failed")),
+        "{text}"
+    );
+}

@@ -252,6 +252,9 @@ pub struct Finding {
     /// Stable id of rule id, secret and path that does not confirm a guessed secret (see
     /// `fingerprint.rs`: keyed, or Argon2id for guessable secrets).
     pub fingerprint: String,
+    /// Stable id of the credential alone: one per secret however many places hold it, so
+    /// reports (and `leakscan merge`) group locations; as guess-resistant as `fingerprint`.
+    pub credential_id: String,
     /// The secret's digest the fingerprint is made of (kept so a new path can be
     /// fingerprinted without the key or the slow hash again).
     #[serde(skip)]

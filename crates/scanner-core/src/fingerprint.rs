@@ -88,6 +88,14 @@ pub(crate) fn fingerprint(digest: &[u8; 32], rule_id: &str, path: &str) -> Strin
     hex(&h[..16])
 }
 
+/// The id of the credential itself, the same wherever it is found (any rule, path, commit
+/// or repository): the first 128 bits, in hex, of a hash over the secret's digest alone, so
+/// it inherits the digest's resistance to offline guessing.
+pub(crate) fn credential_id(digest: &[u8; 32]) -> String {
+    let h = sha256(&[DOMAIN, b"credential\0", digest]);
+    hex(&h[..16])
+}
+
 /// The unkeyed fingerprint of leakscan 0.1 (SHA-256 of rule id, secret and path), which a
 /// guess can confirm. Baselines written with it are still honoured; new ones never hold it.
 pub(crate) fn legacy_v1(rule_id: &str, secret: &str, path: &str) -> String {

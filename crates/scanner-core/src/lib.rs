@@ -54,5 +54,5 @@ pub use finding::{
 pub use fingerprint::guessable;
 pub use origin::Origin;
 pub use problem::{Class, Problem};
-pub use scanner::{Scanner, ScannerBuilder, CHUNK_OVERLAP};
+pub use scanner::{ExampleFailure, Scanner, ScannerBuilder, CHUNK_OVERLAP};
 pub use sink::{Collected, FnSink, Sink};

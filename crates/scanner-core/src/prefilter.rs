@@ -377,6 +377,21 @@ impl Iterator for Matches<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_detector_keyword_is_searched() {
+        // A detector's declared keywords must reach it: each holds a built-in pattern (a
+        // stem) or is one, so the declaration and the automaton cannot drift apart.
+        for d in crate::rules::detector::DETECTORS {
+            for kw in d.keywords {
+                assert!(
+                    BUILTIN.iter().any(|(p, _)| kw.contains(p)),
+                    "{}: keyword {kw:?} is not searched",
+                    d.name
+                );
+            }
+        }
+    }
+
     fn triggers(data: &[u8]) -> Vec<(usize, usize, Trigger)> {
         let mut pf = Prefilter::new(&[]).unwrap();
         let hits: Vec<_> = pf.hits(data).map(|h| (h.start, h.end, h.trigger)).collect();

@@ -55,3 +55,35 @@ impl Step {
         }
     }
 }
+
+/// Credentials under an encoding: reported with the rule of what they decode to. Not a rule
+/// family of its own, but its contexts are checked with the others'.
+pub(crate) const DETECTOR: crate::rules::detector::Detector = {
+    use crate::rules::detector::{Detector, Example, Expect};
+    use crate::rules::{K8S_SA_TOKEN_LEGACY, KUBECONFIG_TOKEN};
+    Detector {
+        name: "decode",
+        rules: &[],
+        keywords: &["ZXlK", "WlhsS", "V5S", "leU", "YXBpVmVy", "\\nusers:\\n", "\\ndata:\\n"],
+        examples: &[
+            Example {
+                // `kubectl get secret -o yaml`: the token is base64 in `data`.
+                path: "backup/secrets.yaml",
+                text: "apiVersion: v1\ndata:\n  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM=\n  namespace: Y2k=\n  token: {{b64:legacy-jwt}}\nkind: Secret\nmetadata:\n  annotations:\n    kubernetes.io/service-account.name: deployer\n  name: deployer-token-m4n8z\n  namespace: ci\ntype: kubernetes.io/service-account-token\n",
+                expect: &[Expect { rule: K8S_SA_TOKEN_LEGACY, line: 5, secret: "{{legacy-jwt}}" }],
+            },
+            Example {
+                // A kubeconfig in a JSON string (Terraform state, an API response).
+                path: "terraform.tfstate",
+                text: "{\"outputs\":{\"kubeconfig\":{\"value\":\"apiVersion: v1\\nkind: Config\\nusers:\\n- name: ci\\n  user:\\n    token: {{opaque-token}}\\n\",\"type\":\"string\"}}}\n",
+                expect: &[Expect { rule: KUBECONFIG_TOKEN, line: 1, secret: "{{opaque-token}}" }],
+            },
+            Example {
+                // A truncated token under base64, and base64 of ordinary settings.
+                path: "backup/secrets.yaml",
+                text: "apiVersion: v1\ndata:\n  token: ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklpSjkuZXlKcGMzTWlPaUpyZFdKbGNtNWxkR1Z6TDNObGNuWnBZMlZoWTJOdmRXNTBJbjAuLi4=\n  LOG_LEVEL: aW5mbw==\nkind: Secret\n",
+                expect: &[],
+            },
+        ],
+    }
+};

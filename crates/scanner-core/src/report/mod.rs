@@ -61,8 +61,11 @@ pub struct RunStats {
     pub complete: bool,
     /// Wall time in seconds.
     pub elapsed_secs: f64,
-    /// Findings reported (after suppression).
+    /// Findings reported (after suppression): locations of credentials.
     pub findings: u64,
+    /// Distinct credentials among them (by `credential_id`).
+    #[serde(default)]
+    pub credentials: u64,
     /// Findings suppressed by baseline, inline allow or config.
     pub suppressed: u64,
     /// The `skipped` and `incomplete` inputs by kind (`binary`, `too-large`, `zip-bomb`

@@ -91,6 +91,7 @@ fn region(f: &Finding) -> Value {
 pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
     let mut props = Map::new();
     props.insert("severity".into(), json!(f.severity));
+    props.insert("credential_id".into(), json!(f.credential_id));
     props.insert("decoded_from".into(), json!(f.decoded_from));
     if let Some(g) = &f.git {
         props.insert("commit".into(), json!(g.commit));

@@ -3,7 +3,7 @@
 //! stays in memory. A million findings cost a few dozen MB, not gigabytes, and the report
 //! still comes out sorted by path, line, column and rule.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -14,6 +14,8 @@ use crate::finding::{Finding, Severity};
 /// Where one finding sits in the report order and in the spool file.
 pub(crate) struct Key {
     pub path: Arc<str>,
+    /// The finding's `credential_id`: the text report groups by it.
+    pub credential: Arc<str>,
     line: usize,
     column: usize,
     pub rule: Arc<str>,
@@ -35,6 +37,68 @@ pub struct Spool {
     names: HashSet<Arc<str>>,
     /// First description and severity seen per rule id (SARIF `rules[]` of custom rules).
     rules: BTreeMap<Arc<str>, (String, Severity)>,
+    /// Per credential (text reports only): its heading and what its locations add up to.
+    groups: Groups,
+}
+
+/// The text report's credentials by `credential_id`.
+pub(crate) type Groups = HashMap<Arc<str>, Group>;
+
+/// One credential of a text report: a few dozen bytes whatever the number of locations.
+pub(crate) struct Group {
+    /// The highest severity of its locations.
+    pub severity: Severity,
+    /// Where its heading (rule, identity, redacted secret) sits in the spool file.
+    pub heading: (u64, u32),
+    /// In arrival order, for reports that keep it.
+    arrival: usize,
+    locations: u64,
+    /// Earliest and latest commit holding it (history scans): (unix time, commit, date).
+    first: Option<(i64, String, String)>,
+    last: Option<(i64, String, String)>,
+}
+
+impl Group {
+    /// `credential ID: N locations, first commit …, last commit …`.
+    pub fn summary(&self, id: &str) -> String {
+        let mut s = format!(
+            "credential {id}: {} location{}",
+            self.locations,
+            if self.locations == 1 { "" } else { "s" }
+        );
+        match (&self.first, &self.last) {
+            (Some(a), Some(b)) if a.1 != b.1 => s.push_str(&format!(
+                ", first commit {} {}, last commit {} {}",
+                short(&a.1),
+                a.2,
+                short(&b.1),
+                b.2
+            )),
+            (Some(a), _) => s.push_str(&format!(", commit {} {}", short(&a.1), a.2)),
+            _ => {}
+        }
+        s
+    }
+
+    fn add(&mut self, f: &Finding) {
+        self.locations += 1;
+        self.severity = self.severity.max(f.severity);
+        let Some(g) = &f.git else { return };
+        let t =
+            time::OffsetDateTime::parse(&g.date, &time::format_description::well_known::Rfc3339)
+                .map_or(i64::MIN, |d| d.unix_timestamp());
+        let entry = || (t, g.commit.clone(), g.date.clone());
+        if self.first.as_ref().is_none_or(|f| t < f.0) {
+            self.first = Some(entry());
+        }
+        if self.last.as_ref().is_none_or(|l| t > l.0) {
+            self.last = Some(entry());
+        }
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..10).unwrap_or(commit)
 }
 
 impl Spool {
@@ -59,6 +123,7 @@ impl Spool {
             keys: Vec::new(),
             names: HashSet::new(),
             rules: BTreeMap::new(),
+            groups: HashMap::new(),
         })
     }
 
@@ -82,20 +147,43 @@ impl Spool {
         };
         let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
         self.file.write_all(&bytes)?;
+        let offset = self.written;
+        self.written += u64::from(len);
         let (path, rule) = (self.intern(&f.path), self.intern(&f.rule_id));
+        let credential = self.intern(&f.credential_id);
+        if self.format == Format::Text {
+            if !self.groups.contains_key(&credential) {
+                let heading = text::credential_heading(f, &self.opts).into_bytes();
+                let heading_len = u32::try_from(heading.len()).map_err(io::Error::other)?;
+                self.file.write_all(&heading)?;
+                let group = Group {
+                    severity: f.severity,
+                    heading: (self.written, heading_len),
+                    arrival: self.groups.len(),
+                    locations: 0,
+                    first: None,
+                    last: None,
+                };
+                self.written += u64::from(heading_len);
+                self.groups.insert(credential.clone(), group);
+            }
+            if let Some(g) = self.groups.get_mut(&credential) {
+                g.add(f);
+            }
+        }
         self.rules
             .entry(rule.clone())
             .or_insert_with(|| (f.description.clone(), f.severity));
         self.keys.push(Key {
             path,
+            credential,
             line: f.line,
             column: f.column,
             rule,
             severity: f.severity,
-            offset: self.written,
+            offset,
             len,
         });
-        self.written += u64::from(len);
         Ok(())
     }
 
@@ -121,6 +209,40 @@ impl Spool {
                 (&*a.path, a.line, a.column, &*a.rule).cmp(&(&*b.path, b.line, b.column, &*b.rule))
             });
         }
+        if self.format == Format::Text {
+            // Credentials by severity, then where each is first found (or by arrival, for
+            // reports that keep it); the sort is stable, so locations keep their order.
+            let mut first: HashMap<&str, usize> = HashMap::new();
+            for (i, k) in self.keys.iter().enumerate() {
+                first.entry(&*k.credential).or_insert(i);
+            }
+            let groups = &self.groups;
+            let rank = |k: &Key| {
+                let g = groups.get(&k.credential);
+                let sev = std::cmp::Reverse(g.map_or(k.severity, |g| g.severity));
+                let at = if self.sort {
+                    first.get(&*k.credential).copied().unwrap_or(0)
+                } else {
+                    g.map_or(0, |g| g.arrival)
+                };
+                (sev, at)
+            };
+            let mut order: Vec<((std::cmp::Reverse<Severity>, usize), usize)> = self
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (rank(k), i))
+                .collect();
+            order.sort();
+            let mut keys: Vec<Option<Key>> = std::mem::take(&mut self.keys)
+                .into_iter()
+                .map(Some)
+                .collect();
+            self.keys = order
+                .into_iter()
+                .filter_map(|(_, i)| keys[i].take())
+                .collect();
+        }
         let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
         let mut reader = Fragments {
             file: &mut file,
@@ -128,7 +250,9 @@ impl Spool {
         };
         let keys = &self.keys;
         match self.format {
-            Format::Text => text::write_spooled(w, keys, &mut reader, errors, &self.opts),
+            Format::Text => {
+                text::write_spooled(w, keys, &self.groups, &mut reader, errors, &self.opts)
+            }
             Format::Json | Format::Jsonl => {
                 json::write_spooled(w, keys, &mut reader, stats, errors)
             }
@@ -146,8 +270,13 @@ pub(crate) struct Fragments<'a> {
 impl Fragments<'_> {
     /// The rendered bytes of `k`.
     pub fn get(&mut self, k: &Key) -> io::Result<&[u8]> {
-        self.buf.resize(k.len as usize, 0);
-        self.file.seek(SeekFrom::Start(k.offset))?;
+        self.get_at(k.offset, k.len)
+    }
+
+    /// The `len` bytes at `offset` of the spool file.
+    pub fn get_at(&mut self, offset: u64, len: u32) -> io::Result<&[u8]> {
+        self.buf.resize(len as usize, 0);
+        self.file.seek(SeekFrom::Start(offset))?;
         self.file.read_exact(&mut self.buf)?;
         Ok(&self.buf)
     }

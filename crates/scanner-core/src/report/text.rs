@@ -1,8 +1,8 @@
-//! Human-readable text renderer: grouped by file, one line per finding.
+//! Human-readable text renderer: one heading per credential, then each place it was found.
 
 use std::io::{self, Write};
 
-use super::spool::{Fragments, Key, Spool};
+use super::spool::{Fragments, Groups, Key, Spool};
 use super::{shown_secret, terminal_safe, Report, ReportOptions, ScanError};
 use crate::finding::{Finding, Severity, SignatureStatus, TokenKind};
 use crate::verify::LiveStatus;
@@ -25,8 +25,16 @@ fn severity_colour(s: Severity) -> &'static str {
     }
 }
 
-/// The details after the rule id: who the token opens, its lifetime, and provenance.
+/// The details after the rule id: who the credential opens, its lifetime, and provenance.
 pub(crate) fn details(f: &Finding) -> Vec<String> {
+    let mut parts = identity(f);
+    parts.extend(provenance(f));
+    parts
+}
+
+/// What the credential is, the same wherever it was found: who it opens, its lifetime,
+/// signature and what the API server said.
+fn identity(f: &Finding) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(t) = &f.token {
         if let (Some(ns), Some(sa)) = (&t.namespace, &t.service_account) {
@@ -82,6 +90,12 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
         }
         parts.push(s);
     }
+    parts
+}
+
+/// Where this one location came from: decoding, commit, source context.
+fn provenance(f: &Finding) -> Vec<String> {
+    let mut parts = Vec::new();
     if !f.decoded_from.is_empty() {
         parts.push(format!("via {}", f.decoded_from.join("+")));
     }
@@ -98,22 +112,11 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
     parts
 }
 
-/// One finding's line under its file's heading.
-pub(crate) fn finding_line(f: &Finding, opts: &ReportOptions) -> String {
-    let sev = format!("{:<8}", f.severity.as_str());
-    // Lines mean nothing in binary content: `@N` is the byte offset (0-based, as
-    // `grep -abo` prints it).
-    let at = if f.in_binary() {
-        format!("{:>10}", format!("@{}", f.byte_offset))
-    } else {
-        format!("{:>5}:{:<4}", f.line, f.column)
-    };
-    let mut line = format!(
-        "  {at} {} {:<22}",
-        paint(opts, severity_colour(f.severity), &sev),
-        f.rule_id
-    );
-    let d = details(f);
+/// A credential's heading, without its severity (the highest of its locations, known
+/// only at the end): rule, identity and the (redacted) secret.
+pub(crate) fn credential_heading(f: &Finding, opts: &ReportOptions) -> String {
+    let mut line = format!("{:<22}", f.rule_id);
+    let d = identity(f);
     if !d.is_empty() {
         line.push_str(&format!(" {}", d.join(", ")));
     }
@@ -121,7 +124,24 @@ pub(crate) fn finding_line(f: &Finding, opts: &ReportOptions) -> String {
     line.trim_end().to_owned()
 }
 
-/// Writes findings grouped by file, a severity tally and the inputs that failed.
+/// One location of a credential, under its heading.
+pub(crate) fn finding_line(f: &Finding, _opts: &ReportOptions) -> String {
+    // Lines mean nothing in binary content: `@N` is the byte offset (0-based, as
+    // `grep -abo` prints it).
+    let at = if f.in_binary() {
+        format!("@{}", f.byte_offset)
+    } else {
+        format!("{}:{}", f.line, f.column)
+    };
+    let mut line = format!("    {}:{at}", terminal_safe(&f.path));
+    let d = provenance(f);
+    if !d.is_empty() {
+        line.push_str(&format!("  {}", d.join(", ")));
+    }
+    line
+}
+
+/// Writes findings grouped by credential, a severity tally and the inputs that failed.
 pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
     let mut spool = Spool::in_order(super::Format::Text, *opts)?;
     for f in &report.findings {
@@ -130,22 +150,37 @@ pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> i
     spool.finish(w, &report.stats, &report.errors)
 }
 
-/// The text report from spooled finding lines, in key order.
+/// The text report from spooled finding lines, in key order (grouped by credential).
 pub(crate) fn write_spooled(
     w: &mut dyn Write,
     keys: &[Key],
+    groups: &Groups,
     lines: &mut Fragments<'_>,
     errors: &[ScanError],
     opts: &ReportOptions,
 ) -> io::Result<()> {
     let mut current: Option<&str> = None;
     for k in keys {
-        if current != Some(&*k.path) {
+        if current != Some(&*k.credential) {
             if current.is_some() {
                 writeln!(w)?;
             }
-            writeln!(w, "{}", paint(opts, "1;4", &terminal_safe(&k.path)))?;
-            current = Some(&k.path);
+            let g = groups.get(&k.credential);
+            let sev = g.map_or(k.severity, |g| g.severity);
+            let heading = match g {
+                Some(g) => lines.get_at(g.heading.0, g.heading.1)?.to_vec(),
+                None => Vec::new(),
+            };
+            writeln!(
+                w,
+                "{} {}",
+                paint(opts, severity_colour(sev), &format!("{:<8}", sev.as_str())),
+                String::from_utf8_lossy(&heading)
+            )?;
+            if let Some(g) = g {
+                writeln!(w, "  {}", g.summary(&k.credential))?;
+            }
+            current = Some(&k.credential);
         }
         w.write_all(lines.get(k)?)?;
         writeln!(w)?;
@@ -161,15 +196,16 @@ pub(crate) fn write_spooled(
             Severity::Low,
             Severity::Info,
         ] {
-            let n = keys.iter().filter(|k| k.severity == s).count();
+            let n = groups.values().filter(|g| g.severity == s).count();
             if n > 0 {
                 tally.push(format!("{n} {s}"));
             }
         }
         writeln!(
             w,
-            "\n{}: {}",
-            plural(keys.len(), "finding"),
+            "\n{} in {}: {}",
+            plural(groups.len(), "credential"),
+            plural(keys.len(), "location"),
             tally.join(", ")
         )?;
     }

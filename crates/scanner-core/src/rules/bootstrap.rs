@@ -12,6 +12,7 @@ use regex::bytes::Regex;
 
 use crate::candidate::Candidate;
 use crate::decode::{self, Step};
+use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{self, value_after_key};
 
 /// The example from the Kubernetes documentation; never a real credential.
@@ -200,6 +201,94 @@ pub(crate) fn token_secret(data: &[u8], hit_start: usize, hit_end: usize) -> Opt
     }
     Some(c)
 }
+
+/// Bootstrap tokens wherever kubeadm and its tooling print or read them.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "bootstrap",
+    rules: &[rules::K8S_BOOTSTRAP_TOKEN],
+    keywords: &["kubeadm", "token", "Token", "TOKEN", "token-secret"],
+    examples: &[
+        Example {
+            path: "README.md",
+            text: "Then join the workers:\n\n    kubeadm join 10.0.0.1:6443 --token {{bootstrap-token}} \\\n        --discovery-token-ca-cert-hash sha256:0f3c7a9e1b5d2f8a6c4e0b9d7f3a1c5e8b2d6f0a4c8e2b6d0f4a8c2e6b0d4f8a\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 3, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "session.txt",
+            text: "root@cp-1:~# kubeadm token create\n{{bootstrap-token}}\nroot@cp-1:~#\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 2, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "token-list.txt",
+            text: "TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION   EXTRA GROUPS\n{{bootstrap-token}}   23h         2024-05-02T10:00:00Z   authentication,signing   <none>        system:bootstrappers:kubeadm:default-node-token\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 2, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "join.yaml",
+            text: "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    apiServerEndpoint: 10.0.0.1:6443\n    token: {{bootstrap-token}}\n    unsafeSkipCAVerification: true\n  tlsBootstrapToken: {{bootstrap-token}}\n",
+            expect: &[
+                Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 6, secret: "{{bootstrap-token}}" },
+                Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 8, secret: "{{bootstrap-token}}" },
+            ],
+        },
+        Example {
+            path: "init.yaml",
+            text: "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nbootstrapTokens:\n- groups:\n  - system:bootstrappers:kubeadm:default-node-token\n  token: {{bootstrap-token}}\n  ttl: 24h0m0s\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 6, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "group_vars/all.yml",
+            text: "kubeadm_token: \"{{bootstrap-token}}\"\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 1, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "join.env",
+            text: "K8S_JOIN_TOKEN={{bootstrap-token}}\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 1, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "Vagrantfile",
+            text: "KUBEADM = { 'token' => '{{bootstrap-token}}', 'cidr' => '10.244.0.0/16' }\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 1, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "main.tf",
+            text: "variable \"join\" {}\nlocals {\n  kubeadm_join_token = \"{{bootstrap-token}}\"\n}\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 3, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "cluster.py",
+            text: "kubeadm = {\n    'token': '{{bootstrap-token}}',\n}\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 2, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "config.json",
+            text: "{\"kubeadm\": {\"bootstrapToken\": \"{{bootstrap-token}}\"}}\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 1, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "kubelet.service",
+            text: "ExecStart=/usr/bin/kubelet-join --discovery-token {{bootstrap-token}} --api 10.0.0.1\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 1, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "bootstrap-kubelet.conf",
+            text: "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://10.0.0.1:6443\n  name: kubernetes\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: {{bootstrap-token}}\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 10, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            path: "bootstrap-token.yaml",
+            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bootstrap-token-{{bootstrap-token.id}}\n  namespace: kube-system\ntype: bootstrap.kubernetes.io/token\nstringData:\n  token-id: {{bootstrap-token.id}}\n  token-secret: {{bootstrap-token.secret}}\n  usage-bootstrap-authentication: \"true\"\n",
+            expect: &[Expect { rule: rules::K8S_BOOTSTRAP_TOKEN, line: 9, secret: "{{bootstrap-token}}" }],
+        },
+        Example {
+            // The documentation's tokens, rearranged, and look-alikes of other kinds.
+            path: "docs/kubeadm.md",
+            text: "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef\nkubeadm join 10.0.0.1:6443 --token 07401b.f395accd246ae52d\nkubeadm join 10.0.0.1:6443 --token abcdef.1234567890abcdef\nkubeadm token create --token-ttl 24h0m0s\nTOKEN=release.2024-05-01\n",
+            expect: &[],
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {

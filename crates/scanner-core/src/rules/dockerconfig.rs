@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 
 use crate::candidate::Candidate;
 use crate::decode::{self, Step};
+use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{self, is_placeholder, value_after_key};
 
 /// Longest block-scalar JSON value read after a `.dockerconfigjson: |` key.
@@ -94,6 +95,30 @@ pub(crate) fn at(data: &[u8], key_end: usize) -> Option<(Vec<Candidate>, usize)>
     }
     Some((out, end))
 }
+
+/// Image pull secrets.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "dockerconfig",
+    rules: &[rules::K8S_DOCKERCONFIGJSON],
+    keywords: &["dockerconfigjson", "dockercfg"],
+    examples: &[
+        Example {
+            path: "manifests/pull-secret.yaml",
+            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {{b64:dockerconfigjson}}\n",
+            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "{{registry-password}}" }],
+        },
+        Example {
+            path: "manifests/pull-secret.yaml",
+            text: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"registry.example.com\":{\"username\":\"ci-bot\",\"password\":\"{{registry-password}}\"}}}'\n",
+            expect: &[Expect { rule: rules::K8S_DOCKERCONFIGJSON, line: 7, secret: "{{registry-password}}" }],
+        },
+        Example {
+            path: "manifests/empty-pull-secret.yaml",
+            text: "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: e30=\n",
+            expect: &[],
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 
 use crate::analyse;
 use crate::candidate::Candidate;
+use crate::rules;
+use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::wrapped;
 
 /// Longest JWT considered; real service-account tokens are 900–1,500 bytes, but OIDC
@@ -148,6 +150,52 @@ pub(crate) fn at(data: &[u8], start: usize, now: i64) -> Option<Candidate> {
     c.token = Some(info);
     Some(c)
 }
+
+/// Tokens as `kubectl`, CI logs, scripts and HTTP clients print them.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "jwt",
+    rules: &[rules::K8S_SA_TOKEN_LEGACY, rules::K8S_SA_TOKEN_BOUND, rules::JWT],
+    keywords: &["eyJ"],
+    examples: &[
+        Example {
+            path: "incident/describe-secret.txt",
+            text: "Name:         deployer-token-m4n8z\nNamespace:    ci\nLabels:       <none>\nAnnotations:  kubernetes.io/service-account.name: deployer\n              kubernetes.io/service-account.uid: 6b5c3e2a-1f4d-4c8e-9a7b-0d2e4f6a8c1e\n\nType:  kubernetes.io/service-account-token\n\nData\n====\nca.crt:     1066 bytes\nnamespace:  2 bytes\ntoken:      {{legacy-jwt}}\n",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_LEGACY, line: 13, secret: "{{legacy-jwt}}" }],
+        },
+        Example {
+            path: "var/run/secrets/kubernetes.io/serviceaccount/token",
+            text: "{{bound-jwt}}",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_BOUND, line: 1, secret: "{{bound-jwt}}" }],
+        },
+        Example {
+            path: "token-request.json",
+            text: "{\"kind\":\"TokenRequest\",\"apiVersion\":\"authentication.k8s.io/v1\",\"status\":{\"token\":\"{{bound-jwt}}\",\"expirationTimestamp\":\"2100-01-01T00:00:00Z\"}}\n",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_BOUND, line: 1, secret: "{{bound-jwt}}" }],
+        },
+        Example {
+            // A CI log colours the token: it starts right after the escape sequence.
+            path: "ci/job-4821.log",
+            text: "2024-05-01T10:00:00.0000000Z \u{1b}[0;32m{{bound-jwt}}\u{1b}[0m\n",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_BOUND, line: 1, secret: "{{bound-jwt}}" }],
+        },
+        Example {
+            // A shell default glues the token to `:-`.
+            path: "deploy/deploy.sh",
+            text: "#!/bin/bash\nTOKEN=${6:-{{legacy-jwt}}}\noc login --token=\"$TOKEN\"\n",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_LEGACY, line: 2, secret: "{{legacy-jwt}}" }],
+        },
+        Example {
+            path: "docs/orders-api.md",
+            text: "```\ncurl -H \"Authorization: Bearer {{jwt}}\" https://api.shop.example/v1/orders\n```\n",
+            expect: &[Expect { rule: rules::JWT, line: 2, secret: "{{jwt}}" }],
+        },
+        Example {
+            path: "README.md",
+            text: "token: eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0...\nexport TOKEN=${SERVICE_ACCOUNT_TOKEN}\ncurl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.REDACTED\"\n",
+            expect: &[],
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {

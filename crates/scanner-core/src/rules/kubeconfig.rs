@@ -7,6 +7,7 @@
 use crate::analyse;
 use crate::candidate::Candidate;
 use crate::decode::{self, Step};
+use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{
     self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key, wrapped,
 };
@@ -361,6 +362,61 @@ pub(crate) fn at(
     c.description = None;
     Some(c)
 }
+
+/// Users of kubeconfig files in the layouts `kubectl config view --raw` and people write.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "kubeconfig",
+    rules: &[
+        rules::KUBECONFIG_TOKEN,
+        rules::KUBECONFIG_CLIENT_KEY,
+        rules::KUBECONFIG_OIDC_TOKEN,
+        rules::KUBECONFIG_PASSWORD,
+    ],
+    keywords: &["token", "password", "client-key-data", "client-secret"],
+    examples: &[
+        Example {
+            path: ".kube/config",
+            text: "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: DATA+OMITTED\n    server: https://203.0.113.10:6443\n  name: edge\ncontexts:\n- context:\n    cluster: edge\n    user: ci\n  name: edge\ncurrent-context: edge\nusers:\n- name: ci\n  user:\n    token: {{opaque-token}}\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n    client-key-data: {{b64:private-key}}\n- name: ops\n  user:\n    username: ops\n    password: {{password}}\n",
+            expect: &[
+                Expect { rule: rules::KUBECONFIG_TOKEN, line: 17, secret: "{{opaque-token}}" },
+                Expect { rule: rules::KUBECONFIG_CLIENT_KEY, line: 21, secret: "{{b64:private-key}}" },
+                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 25, secret: "{{password}}" },
+            ],
+        },
+        Example {
+            // `kubectl config view -o json --raw`.
+            path: "backup/kubeconfig.json",
+            text: "{\n    \"kind\": \"Config\",\n    \"apiVersion\": \"v1\",\n    \"users\": [\n        {\n            \"name\": \"ci\",\n            \"user\": {\n                \"token\": \"{{opaque-token-2}}\"\n            }\n        }\n    ]\n}\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 8, secret: "{{opaque-token-2}}" }],
+        },
+        Example {
+            path: ".kube/config",
+            text: "users:\n- name: oidc\n  user:\n    auth-provider:\n      name: oidc\n      config:\n        client-id: kubernetes\n        client-secret: {{opaque-token}}\n        idp-issuer-url: https://sso.example.com/realms/ops\n        refresh-token: {{opaque-token-2}}\n",
+            expect: &[
+                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 8, secret: "{{opaque-token}}" },
+                Expect { rule: rules::KUBECONFIG_OIDC_TOKEN, line: 10, secret: "{{opaque-token-2}}" },
+            ],
+        },
+        Example {
+            // A service-account token as a user's token keeps its own rule.
+            path: "ci/kubeconfig.yaml",
+            text: "users:\n- name: deployer\n  user:\n    token: {{legacy-jwt}}\n",
+            expect: &[Expect { rule: rules::K8S_SA_TOKEN_LEGACY, line: 4, secret: "{{legacy-jwt}}" }],
+        },
+        Example {
+            // Placeholders, templates and `kubectl config view` without --raw.
+            path: ".kube/config",
+            text: "users:\n- name: kubelet\n  user:\n    token: KUBELET_TOKEN\n- name: blue\n  user:\n    token: blue-token\n- name: helm\n  user:\n    token: \"{{ .Values.kubelet.token }}\"\n- name: admin\n  user:\n    client-certificate-data: DATA+OMITTED\n    client-key-data: DATA+OMITTED\n    password: ${PASSWORD}\n",
+            expect: &[],
+        },
+        Example {
+            // `password:` outside a kubeconfig user is some other application's.
+            path: "config/app.yaml",
+            text: "database:\n  host: db.internal\n  password: s3cr3tP4ssw0rd!\n",
+            expect: &[],
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! reported by the JWT rule with its claims; this rule takes the opaque values.
 
 use crate::candidate::Candidate;
+use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{self, placeholder};
 
 /// The example password of `kubectl config set-credentials --help`, copied into countless
@@ -55,6 +56,39 @@ pub(crate) fn flag(data: &[u8], hit: usize) -> Option<Candidate> {
     };
     credible.then(|| Candidate::new(rule, i, end, value.to_owned()))
 }
+
+/// Credentials handed to `kubectl` and `oc` on the command line.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "kubectl",
+    rules: &[rules::KUBECONFIG_TOKEN, rules::KUBECONFIG_PASSWORD],
+    keywords: &["token", "password"],
+    examples: &[
+        Example {
+            path: "scripts/ci-login.sh",
+            text: "#!/bin/sh\nkubectl config set-credentials ci-bot --token={{opaque-token}}\nkubectl config set-credentials ops --username=ops --password={{password}}\n",
+            expect: &[
+                Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "{{opaque-token}}" },
+                Expect { rule: rules::KUBECONFIG_PASSWORD, line: 3, secret: "{{password}}" },
+            ],
+        },
+        Example {
+            path: ".bash_history",
+            text: "kubectl get ns\nkubectl --server=https://10.0.0.1:6443 --token={{opaque-token-2}} get pods -A\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 2, secret: "{{opaque-token-2}}" }],
+        },
+        Example {
+            path: ".zsh_history",
+            text: ": 1714557600:0;oc login --token=sha256~{{opaque-token}} --server=https://api.crc.testing:6443\n",
+            expect: &[Expect { rule: rules::KUBECONFIG_TOKEN, line: 1, secret: "sha256~{{opaque-token}}" }],
+        },
+        Example {
+            // Variables, and the password of `kubectl config set-credentials --help`.
+            path: "docs/login.md",
+            text: "kubectl --token=$TOKEN get pods\noc login --token=${debug_token} --server=$API\nkubectl config set-credentials cluster-admin --username=admin --password=uXFGweU9l35qcif\n",
+            expect: &[],
+        },
+    ],
+};
 
 #[cfg(test)]
 mod tests {

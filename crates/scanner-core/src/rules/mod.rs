@@ -2,6 +2,7 @@
 
 pub(crate) mod bootstrap;
 pub(crate) mod custom;
+pub mod detector;
 pub(crate) mod dockerconfig;
 pub(crate) mod jwt;
 pub(crate) mod kubeconfig;

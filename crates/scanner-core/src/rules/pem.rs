@@ -4,6 +4,7 @@
 use crate::candidate::Candidate;
 use crate::decode::Step;
 use crate::rules;
+use crate::rules::detector::{Detector, Example, Expect};
 
 /// Longest PEM block considered (an 8192-bit RSA key is about 6.4 KB).
 const MAX_PEM: usize = 16 * 1024;
@@ -58,3 +59,22 @@ pub(crate) fn at(data: &[u8], start: usize) -> Option<Candidate> {
 pub(crate) fn contains_private_key(text: &[u8]) -> bool {
     memchr::memmem::find_iter(text, b"-----BEGIN").any(|p| at(text, p).is_some())
 }
+
+/// Private keys in PEM, anywhere.
+pub(crate) const DETECTOR: Detector = Detector {
+    name: "pem",
+    rules: &[rules::PRIVATE_KEY],
+    keywords: &["-----BEGIN", "%2D%2D%2DBEGIN", "%2d%2d%2dBEGIN"],
+    examples: &[
+        Example {
+            path: "deploy/keys/sa.key",
+            text: "{{private-key}}\n",
+            expect: &[Expect { rule: rules::PRIVATE_KEY, line: 1, secret: "{{private-key}}" }],
+        },
+        Example {
+            path: "docs/tls.md",
+            text: "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2xpZW50IGNlcnRpZmljYXRlIGZvciBsZWFrc2NhbjAKBggqhkjOPQQDAjAVMRMwEQYDVQQDDAprdWJlcm5ldGVz\n-----END CERTIFICATE-----\n",
+            expect: &[],
+        },
+    ],
+};

@@ -29,9 +29,11 @@ use crate::suppress;
 use crate::verify::KeySet;
 
 mod builder;
+mod examples;
 mod layers;
 
 pub use builder::ScannerBuilder;
+pub use examples::ExampleFailure;
 
 /// Bytes two consecutive chunks of a streamed input share. Half of it is look-back context
 /// and half look-ahead, so any credential up to `CHUNK_OVERLAP / 2` bytes long that starts in
@@ -307,6 +309,7 @@ impl Scanner {
             let secret_digest = self.fingerprints.secret_digest(&r.secret);
             let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
+                credential_id: fingerprint::credential_id(&secret_digest),
                 secret_digest,
                 rule_id: r.rule_id.into_owned(),
                 severity,
