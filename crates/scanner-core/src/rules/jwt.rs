@@ -19,7 +19,7 @@ use crate::rules::wrapped;
 
 /// Longest JWT considered; real service-account tokens are 900–1,500 bytes, but OIDC
 /// tokens with group claims grow much larger.
-const MAX_JWT: usize = 32 * 1024;
+pub(crate) const MAX_JWT: usize = 32 * 1024;
 
 fn shape() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();

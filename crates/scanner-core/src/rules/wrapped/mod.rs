@@ -40,17 +40,42 @@ pub(crate) struct Found {
 
 /// The JWT starting at `start` (which holds `eyJ`): on one line as [`jwt::parse`] finds it,
 /// or reassembled from the lines a wrap split it into.
+#[inline(always)]
 pub(crate) fn token(data: &[u8], start: usize) -> Option<Found> {
-    let one = jwt::parse(data, start);
+    // Most `eyJ` hits are base64 JSON with no dot after it: `jwt::parse` rejects those at the
+    // end of its first scan, which this scan repeats (over the same window) and then goes on
+    // from, so the common case costs no more than before.
+    let hi = data.len().min(start + jwt::MAX_JWT);
+    let first = data[start..hi]
+        .iter()
+        .position(|&b| CHAR[b as usize] != B64URL)
+        .map_or(hi, |p| start + p);
+    let one = if data.get(first) == Some(&b'.') {
+        // A payload starts with `eyJ` (or the line breaks inside those three): any other
+        // text after the dot (`eyJhbGciOi...`, `eyJ….truncated`) is no JWT, whole or wrapped.
+        let after = &data[first + 1..data.len().min(first + 4)];
+        let n = after.iter().take_while(|&&b| CHAR[b as usize] != 0).count();
+        if after[..n] != b"eyJ"[..n] {
+            return None;
+        }
+        jwt::parse(data, start)
+    } else {
+        None
+    };
     let stop = match &one {
         Some(j) => start + j.len,
-        None => run_end(data, start),
+        None => run_end(data, first),
     };
     // Only a line break, a marker or an escape sequence sits in a wrap: any other byte after
-    // the token (the common case) ends it where it ends.
-    if separator::may_start(data, stop) {
-        if let Some(found) = join(data, start, stop, one.is_some()) {
-            return Some(found);
+    // the token (the common case) ends it where it ends. Most that reach a line's end (a
+    // base64 blob, a cut-off sample, `eyJ` on every line) are followed by a line that cannot
+    // go on with them. This much runs for every `eyJ`, so it is inlined into the JWT rule;
+    // the joining is not.
+    if separator::may_start(data, stop) && !next_line_is_a_token(data, stop) {
+        if let Some(next) = step(data, stop, &data[start..stop], None) {
+            if let Some(found) = join(data, start, stop, one.is_some(), next) {
+                return Some(found);
+            }
         }
     }
     one.map(|jwt| Found {
@@ -58,6 +83,14 @@ pub(crate) fn token(data: &[u8], start: usize) -> Option<Found> {
         jwt,
         joined: None,
     })
+}
+
+/// True when the line after the token text ending at `stop` starts with another token
+/// (`eyJ` right after the line feed) and the text does not end with the dot a payload
+/// follows: a list of tokens or look-alikes, one a line, never one wrapped token.
+#[inline(always)]
+fn next_line_is_a_token(data: &[u8], stop: usize) -> bool {
+    data.get(stop..stop + 4) == Some(b"\neyJ".as_slice()) && data[stop - 1] != b'.'
 }
 
 /// One line's share of a token.
@@ -80,13 +113,15 @@ enum Shape {
     Broken,
 }
 
-/// Joins the pieces that follow the first one (`data[start..first_end]`) while each join is
-/// justified, then takes the longest reassembly the structure check accepts.
-fn join(data: &[u8], start: usize, first_end: usize, complete: bool) -> Option<Found> {
+/// A step from one piece to the next: the gap, the next piece, the token's dots with it.
+type Step = (separator::Sep, Span, usize);
+
+/// Joins the pieces that follow the first one (`data[start..first_end]`, then `next`) while
+/// each join is justified, then takes the longest reassembly the structure check accepts.
+#[inline(never)]
+fn join(data: &[u8], start: usize, first_end: usize, complete: bool, next: Step) -> Option<Found> {
     let first = &data[start..first_end];
-    // Most attempts (a base64 blob or a cut-off sample at a line's end, `eyJ` on every line)
-    // stop at the first step: nothing is counted, allocated or decoded for them.
-    let (sep, next, mut dots) = step(data, first_end, first, None)?;
+    let (sep, next, mut dots) = next;
     let mut shape = complete.then_some(Shape::Complete);
     if !sep.marked && *shape.get_or_insert_with(|| shape_of(first)) != Shape::Incomplete {
         return None;
@@ -132,19 +167,15 @@ fn join(data: &[u8], start: usize, first_end: usize, complete: bool) -> Option<F
 /// counted here when `None`): the next line holds nothing but the token's tail (not a word
 /// followed by `:`), and not another token (a payload starts with `eyJ` only right after
 /// the first dot).
-fn step(
-    data: &[u8],
-    end: usize,
-    text: &[u8],
-    dots: Option<usize>,
-) -> Option<(separator::Sep, Span, usize)> {
+#[inline(always)]
+fn step(data: &[u8], end: usize, text: &[u8], dots: Option<usize>) -> Option<Step> {
     let sep = separator::at(data, end)?;
     let mut s = sep.next;
     if sep.dedupe && data.get(s) == Some(&data[end - 1]) {
         s += 1;
     }
-    let payload_due = text.ends_with(b".");
-    let new_token = data[s..].starts_with(b"eyJ");
+    let payload_due = text.last() == Some(&b'.');
+    let new_token = data.get(s..s + 3) == Some(b"eyJ".as_slice());
     if new_token && !payload_due {
         return None;
     }
@@ -314,10 +345,31 @@ fn count_dots(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'.', bytes).count()
 }
 
+/// [`CHAR`] of a base64url character.
+const B64URL: u8 = 1;
+/// [`CHAR`] of `.`.
+const DOT: u8 = 2;
+
+/// What each byte is in a JWT: [`B64URL`], [`DOT`] or nothing (0).
+static CHAR: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            t[b] = B64URL;
+        } else if c == b'.' {
+            t[b] = DOT;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// A character of a JWT: base64url or `.`.
 #[inline]
 fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+    CHAR[b as usize] != 0
 }
 
 /// The end of the token characters from `from`, at most [`MAX_JOINED`].

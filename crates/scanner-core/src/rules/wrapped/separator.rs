@@ -51,6 +51,7 @@ pub(super) fn may_start(data: &[u8], e: usize) -> bool {
 /// `script(1)`. A shell continues a word after `\` at the line's end; books mark wrapped lines
 /// with `↩`/`⏎`/`↵` at the end or `➥`/`↪` at the start of the next. Anything else is a plain
 /// line break, which only the line widths or an incomplete token can justify joining.
+#[inline]
 pub(super) fn at(data: &[u8], e: usize) -> Option<Sep> {
     // The common case first: a plain line feed, the next line starting with token text.
     if data.get(e) == Some(&b'\n') && data.get(e + 1).is_some_and(|&b| super::is_token_char(b)) {
@@ -61,6 +62,12 @@ pub(super) fn at(data: &[u8], e: usize) -> Option<Sep> {
             dedupe: false,
         });
     }
+    at_any(data, e)
+}
+
+/// [`at`] for every gap but a plain line feed before token text.
+#[inline(never)]
+fn at_any(data: &[u8], e: usize) -> Option<Sep> {
     let limit = (e + MAX_GAP).min(data.len());
     let byte = |i: usize| (i < limit).then(|| data[i]);
     let mut i = skip_escapes(data, e, limit);
@@ -144,7 +151,7 @@ pub(super) fn may_follow(data: &[u8], e: usize) -> bool {
             | b'|'
             | b'\\'
             | 0x1b
-    ) || marker_at(data, e, data.len(), &END_MARKERS).is_some()
+    ) || (b == 0xe2 && marker_at(data, e, data.len(), &END_MARKERS).is_some())
 }
 
 /// The length of the marker of `markers` at `i`, if one is there.
