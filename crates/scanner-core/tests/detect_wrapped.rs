@@ -335,7 +335,7 @@ fn placeholders_and_cut_off_tokens_wrapped_are_silent() {
     }
     // The base64 of a token cut off in its signature, wrapped at 76. (Decoded, it is on one
     // line, where a signature of 128 bytes or more passes as whole: cut shorter.)
-    let b64 = wrapped_base64(token[..token.len() - 200].as_bytes(), 76);
+    let b64 = wrapped_base64(&token.as_bytes()[..token.len() - 200], 76);
     assert!(scan("out.txt", &format!("{b64}\n")).is_empty());
 }
 

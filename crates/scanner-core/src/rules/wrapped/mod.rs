@@ -269,7 +269,7 @@ fn strict(joined: &[u8], jwt: &Jwt) -> bool {
         return false;
     };
     let n = sig.len() * 3 / 4;
-    jwt::signature_fits(alg, n) && (!is_rsa(alg) || n % 8 == 0)
+    jwt::signature_fits(alg, n) && (!is_rsa(alg) || n.is_multiple_of(8))
 }
 
 /// How far the token text read so far has got (see [`Shape`]).

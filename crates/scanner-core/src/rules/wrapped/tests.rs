@@ -252,7 +252,7 @@ fn shapes() {
     let tok = rs256("deployer");
     let (h, rest) = tok.split_once('.').unwrap();
     let (p, s) = rest.split_once('.').unwrap();
-    assert_eq!(shape_of(h[..20].as_bytes()), Shape::Incomplete);
+    assert_eq!(shape_of(&h.as_bytes()[..20]), Shape::Incomplete);
     assert_eq!(shape_of(format!("{h}.eyJ").as_bytes()), Shape::Incomplete);
     assert_eq!(
         shape_of(format!("{h}.{p}.{}", &s[..100]).as_bytes()),
