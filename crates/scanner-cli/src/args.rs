@@ -7,12 +7,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Finds leaked Kubernetes credentials (service-account tokens, kubeconfig secrets,
 /// bootstrap tokens, registry credentials, private keys) in files, archives and git history.
 #[derive(Debug, Parser)]
-#[command(name = "leakscan", version, about, max_term_width = 100)]
+#[command(name = "leakscan", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LEAKSCAN_COMMIT"),
+    ")"
+);
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -26,8 +34,15 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// List the built-in rules (and a configuration's custom rules).
     Rules(RulesArgs),
-    /// Print the version.
+    /// Print the version and the commit it was built from.
     Version,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `leakscan man > /usr/local/share/man/man1/leakscan.1`.
+    Man,
 }
 
 /// `leakscan scan`.
@@ -135,7 +150,7 @@ pub struct GitArgs {
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
-    /// For people: grouped by file.
+    /// For people: grouped by credential.
     Text,
     /// One JSON document.
     Json,
@@ -143,6 +158,8 @@ pub enum FormatArg {
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// One self-contained HTML page to mail to a cluster's owners.
+    Html,
 }
 
 /// Options every scanning command takes.

@@ -14,6 +14,7 @@ mod progress;
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser;
 
 pub use args::{Cli, Command};
@@ -57,7 +58,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Version => {
-            println!("leakscan {}", env!("CARGO_PKG_VERSION"));
+            println!("leakscan {}", args::VERSION);
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "leakscan", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
             Ok(0)
         }
     }

@@ -48,6 +48,7 @@ pub fn format(common: &CommonArgs) -> Format {
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Jsonl) => Format::Jsonl,
         Some(FormatArg::Sarif) => Format::Sarif,
+        Some(FormatArg::Html) => Format::Html,
         None if common.output.is_none() && io::stdout().is_terminal() => Format::Text,
         None => Format::Json,
     }

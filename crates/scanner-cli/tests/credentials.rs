@@ -107,6 +107,15 @@ fn json_and_sarif_carry_one_id_per_credential() {
         .filter(|r| r["properties"]["credential_id"] == legacy_id.as_str())
         .count();
     assert_eq!(with_id, 3);
+    // Remediation rides along in both formats.
+    let legacy_fix = findings.iter().find(|f| f["path"] == ".env").unwrap()["remediation"].clone();
+    assert_eq!(
+        legacy_fix["commands"][1], "kubectl -n ci delete secret deployer-token-m4n8z",
+        "{legacy_fix:#}"
+    );
+    assert!(results
+        .iter()
+        .all(|r| r["properties"]["remediation"]["summary"].is_string()));
 }
 
 #[test]
@@ -146,24 +155,32 @@ fn the_text_report_groups_locations_under_their_credential() {
         .as_str()
         .unwrap()
         .to_owned();
+    assert!(
+        lines[1].starts_with("  fix: Delete Secret ci/deployer-token-m4n8z"),
+        "{text}"
+    );
     assert_eq!(
-        lines[1],
+        lines[2],
         format!("  credential {legacy_id}: 3 locations"),
         "{text}"
     );
     let at = |l: &str| l.split_whitespace().next().unwrap_or("").to_owned();
-    let locations: Vec<String> = lines[2..5].iter().map(|l| at(l)).collect();
+    let locations: Vec<String> = lines[3..6].iter().map(|l| at(l)).collect();
     assert_eq!(
         locations,
         [".env:1:12", "ci.log:1:40", "deploy/secret.yaml:8:10"],
         "{text}"
     );
-    assert!(lines[4].contains("via base64"), "{text}");
+    assert!(lines[5].contains("via base64"), "{text}");
     assert!(
-        lines[6].starts_with("high     k8s-sa-token-bound"),
+        lines[7].starts_with("high     k8s-sa-token-bound"),
         "{text}"
     );
-    assert!(lines[7].contains(": 1 location"), "{text}");
+    assert!(
+        lines[8].starts_with("  fix: Delete pod apps/api-7d9f8c6b5-x2k4q"),
+        "{text}"
+    );
+    assert!(lines[9].contains(": 1 location"), "{text}");
     assert!(
         text.contains("2 credentials in 4 locations: 1 critical, 1 high"),
         "{text}"
@@ -190,7 +207,7 @@ fn history_names_the_first_and_last_commit_of_a_credential() {
     let path = repo.path().to_str().unwrap();
     let out = leakscan(&["git", path, "--format", "text", "--no-progress"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    let summary = text.lines().nth(1).unwrap_or_default();
+    let summary = text.lines().nth(2).unwrap_or_default();
     assert!(summary.contains(": 2 locations, first commit "), "{text}");
     let (a, b) = (&first[..10], &last[..10]);
     let first_at = summary.find(a).unwrap_or_else(|| panic!("{a}: {text}"));

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::decode::Step;
-use crate::finding::TokenInfo;
+use crate::finding::{CertificateInfo, TokenInfo};
 
 /// A confirmed credential in the coordinates of the buffer a rule looked at.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub(crate) struct Candidate {
     pub end: usize,
     pub secret: String,
     pub token: Option<TokenInfo>,
+    /// The client certificate beside a client key.
+    pub certificate: Option<CertificateInfo>,
     /// Decoding the rule itself did (e.g. base64 of `client-key-data`).
     pub steps: Vec<Step>,
     /// Overrides the rule's description (e.g. names the registry).
@@ -32,6 +34,7 @@ impl Candidate {
             end,
             secret,
             token: None,
+            certificate: None,
             steps: Vec::new(),
             description: None,
             matched: None,

@@ -186,6 +186,10 @@ pub struct TokenInfo {
     pub issuer: Option<String>,
     /// `sub` claim.
     pub subject: Option<String>,
+    /// `jti` claim: what the audit log names a bound token by
+    /// (`authentication.kubernetes.io/credential-id: JTI=…`); no use to anyone without the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
     /// Kubernetes namespace the token belongs to.
     pub namespace: Option<String>,
     /// Service account name.
@@ -221,6 +225,28 @@ pub struct TokenInfo {
     /// reported as `info` so that a responder sees it was looked at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_sample: Option<String>,
+}
+
+/// The client certificate beside a leaked client key: whose it is and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct CertificateInfo {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Subject CN: the Kubernetes user name.
+    pub user: Option<String>,
+    /// Subject O entries: the user's Kubernetes groups.
+    pub groups: Vec<String>,
+    /// Issuer distinguished name (the cluster CA).
+    pub issuer: String,
+    /// `notBefore`, RFC 3339.
+    pub not_before: String,
+    /// `notAfter`, RFC 3339: the API server accepts it until then.
+    pub not_after: String,
+    /// Whether `notAfter` lies before the scan's notion of "now".
+    pub expired: bool,
+    /// SHA-256 of the certificate's DER, hex: the audit log's `X509SHA256=` credential id.
+    pub sha256: String,
 }
 
 /// One leaked credential, located in its source.
@@ -270,6 +296,9 @@ pub struct Finding {
     /// Decoded JWT details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenInfo>,
+    /// The client certificate of a leaked kubeconfig client key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateInfo>,
     /// Source-specific context, e.g. Slack channel, date and poster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,

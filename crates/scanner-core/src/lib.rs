@@ -48,8 +48,8 @@ pub mod verify;
 
 pub use error::{Error, Result};
 pub use finding::{
-    Finding, GitInfo, GitLocation, Secret, Severity, SignatureStatus, TokenInfo, TokenKind,
-    BINARY_STEP,
+    CertificateInfo, Finding, GitInfo, GitLocation, Secret, Severity, SignatureStatus, TokenInfo,
+    TokenKind, BINARY_STEP,
 };
 pub use fingerprint::guessable;
 pub use origin::Origin;

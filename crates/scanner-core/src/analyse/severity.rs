@@ -1,6 +1,6 @@
 //! Severity of a finding from its rule and, for tokens, what the token says about itself.
 
-use crate::finding::{Severity, SignatureStatus, TokenInfo};
+use crate::finding::{CertificateInfo, Severity, SignatureStatus, TokenInfo};
 use crate::rules;
 use crate::verify::{LiveCheck, LiveStatus};
 
@@ -21,6 +21,22 @@ pub fn severity_for(rule_id: &str, token: Option<&TokenInfo>) -> Severity {
         return Severity::Critical;
     }
     base
+}
+
+/// Severity of a client key from its certificate: one in `system:masters` bypasses RBAC and
+/// cannot be revoked (critical); an expired one is no longer accepted (low).
+pub fn severity_for_certificate(c: &CertificateInfo) -> Severity {
+    if c.expired {
+        Severity::Low
+    } else if c
+        .groups
+        .iter()
+        .any(|g| g == super::certificate::SYSTEM_MASTERS)
+    {
+        Severity::Critical
+    } else {
+        Severity::High
+    }
 }
 
 /// Severity once the API server has answered: a live token is critical, a rejected one is

@@ -39,6 +39,7 @@ pub fn classify(
     let mut info = TokenInfo {
         issuer: str_claim(claims, "iss"),
         subject: str_claim(claims, "sub"),
+        jti: str_claim(claims, "jti"),
         key_id: str_claim(header, "kid"),
         algorithm: str_claim(header, "alg").unwrap_or_default(),
         ..TokenInfo::default()

@@ -13,6 +13,11 @@ pub(crate) fn finding_value(f: &Finding, opts: &ReportOptions) -> io::Result<Val
     let mut v = serde_json::to_value(f).map_err(io::Error::other)?;
     if let Some(obj) = v.as_object_mut() {
         obj.insert("secret".into(), Value::String(shown_secret(f, opts)));
+        let fix = crate::analyse::remediation(f);
+        obj.insert(
+            "remediation".into(),
+            serde_json::to_value(fix).map_err(io::Error::other)?,
+        );
     }
     Ok(v)
 }

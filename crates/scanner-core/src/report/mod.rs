@@ -3,12 +3,14 @@
 //! Every renderer redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
 mod escape;
+mod html;
 mod json;
 mod sarif;
 mod spool;
 mod text;
 
 pub use escape::terminal_safe;
+pub use html::write_html;
 pub use json::{write_json, write_jsonl_finding};
 pub use sarif::write_sarif;
 pub use spool::Spool;
@@ -32,6 +34,8 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,
+    /// One self-contained HTML page, grouped by credential.
+    Html,
 }
 
 /// Something that went wrong with one input; the scan went on.

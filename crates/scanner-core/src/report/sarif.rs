@@ -92,6 +92,10 @@ pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
     let mut props = Map::new();
     props.insert("severity".into(), json!(f.severity));
     props.insert("credential_id".into(), json!(f.credential_id));
+    props.insert(
+        "remediation".into(),
+        serde_json::to_value(crate::analyse::remediation(f)).map_err(io::Error::other)?,
+    );
     props.insert("decoded_from".into(), json!(f.decoded_from));
     if let Some(g) = &f.git {
         props.insert("commit".into(), json!(g.commit));

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
-use super::{json, sarif, text, Format, ReportOptions, RunStats, ScanError};
+use super::{html, json, sarif, text, Format, ReportOptions, RunStats, ScanError};
 use crate::finding::{Finding, Severity};
 
 /// Where one finding sits in the report order and in the spool file.
@@ -144,6 +144,7 @@ impl Spool {
                 serde_json::to_vec_pretty(&json::finding_value(f, &self.opts)?)?
             }
             Format::Sarif => serde_json::to_vec_pretty(&sarif::result(f, &self.opts)?)?,
+            Format::Html => html::finding_row(f).into_bytes(),
         };
         let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
         self.file.write_all(&bytes)?;
@@ -151,9 +152,18 @@ impl Spool {
         self.written += u64::from(len);
         let (path, rule) = (self.intern(&f.path), self.intern(&f.rule_id));
         let credential = self.intern(&f.credential_id);
-        if self.format == Format::Text {
+        if self.grouped() {
             if !self.groups.contains_key(&credential) {
-                let heading = text::credential_heading(f, &self.opts).into_bytes();
+                let heading = match self.format {
+                    Format::Html => html::credential_heading(f, &self.opts),
+                    // The heading line, then what to do about the credential.
+                    _ => format!(
+                        "{}\n  {}",
+                        text::credential_heading(f, &self.opts),
+                        text::fix_line(f)
+                    ),
+                }
+                .into_bytes();
                 let heading_len = u32::try_from(heading.len()).map_err(io::Error::other)?;
                 self.file.write_all(&heading)?;
                 let group = Group {
@@ -187,6 +197,11 @@ impl Spool {
         Ok(())
     }
 
+    /// Whether the report groups locations by credential (text and HTML).
+    fn grouped(&self) -> bool {
+        matches!(self.format, Format::Text | Format::Html)
+    }
+
     /// Number of findings kept.
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -209,7 +224,7 @@ impl Spool {
                 (&*a.path, a.line, a.column, &*a.rule).cmp(&(&*b.path, b.line, b.column, &*b.rule))
             });
         }
-        if self.format == Format::Text {
+        if self.grouped() {
             // Credentials by severity, then where each is first found (or by arrival, for
             // reports that keep it); the sort is stable, so locations keep their order.
             let mut first: HashMap<&str, usize> = HashMap::new();
@@ -257,6 +272,7 @@ impl Spool {
                 json::write_spooled(w, keys, &mut reader, stats, errors)
             }
             Format::Sarif => sarif::write_spooled(w, keys, &self.rules, &mut reader, stats, errors),
+            Format::Html => html::write_spooled(w, keys, &self.groups, &mut reader, stats, errors),
         }
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn details(f: &Finding) -> Vec<String> {
 
 /// What the credential is, the same wherever it was found: who it opens, its lifetime,
 /// signature and what the API server said.
-fn identity(f: &Finding) -> Vec<String> {
+pub(crate) fn identity(f: &Finding) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(t) = &f.token {
         if let (Some(ns), Some(sa)) = (&t.namespace, &t.service_account) {
@@ -68,6 +68,17 @@ fn identity(f: &Finding) -> Vec<String> {
             }
         }
     }
+    if let Some(c) = &f.certificate {
+        parts.push(format!("user {}", c.user.as_deref().unwrap_or("(no CN)")));
+        if !c.groups.is_empty() {
+            parts.push(format!("groups {}", c.groups.join("+")));
+        }
+        parts.push(if c.expired {
+            format!("certificate EXPIRED {}", c.not_after)
+        } else {
+            format!("certificate expires {}", c.not_after)
+        });
+    }
     if let Some(live) = &f.live {
         let mut s = match live.status {
             LiveStatus::Live => format!(
@@ -94,7 +105,7 @@ fn identity(f: &Finding) -> Vec<String> {
 }
 
 /// Where this one location came from: decoding, commit, source context.
-fn provenance(f: &Finding) -> Vec<String> {
+pub(crate) fn provenance(f: &Finding) -> Vec<String> {
     let mut parts = Vec::new();
     if !f.decoded_from.is_empty() {
         parts.push(format!("via {}", f.decoded_from.join("+")));
@@ -122,6 +133,14 @@ pub(crate) fn credential_heading(f: &Finding, opts: &ReportOptions) -> String {
     }
     line.push_str(&format!("  {}", terminal_safe(&shown_secret(f, opts))));
     line.trim_end().to_owned()
+}
+
+/// The credential's one-line remediation, under its heading.
+pub(crate) fn fix_line(f: &Finding) -> String {
+    format!(
+        "fix: {}",
+        terminal_safe(&crate::analyse::remediation(f).summary)
+    )
 }
 
 /// One location of a credential, under its heading.

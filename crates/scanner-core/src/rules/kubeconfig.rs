@@ -9,7 +9,7 @@ use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{
-    self, bootstrap, is_placeholder, jwt, pem, placeholder, value_after_key, wrapped,
+    self, bootstrap, client_cert, is_placeholder, jwt, pem, placeholder, value_after_key, wrapped,
 };
 
 /// How far back the structure check looks for enclosing keys.
@@ -340,6 +340,8 @@ pub(crate) fn at(
                 }
                 c.steps.push(Step::Base64);
             }
+            c.certificate = client_cert::sibling(data, ks)
+                .and_then(|der| analyse::describe_certificate(&der, now));
             c
         }
         b"id-token" | b"refresh-token" | b"client-secret" if in_auth_provider => {

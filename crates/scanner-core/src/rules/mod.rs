@@ -1,6 +1,7 @@
 //! The built-in rules: their stable ids and metadata, and one detector module per family.
 
 pub(crate) mod bootstrap;
+pub(crate) mod client_cert;
 pub(crate) mod custom;
 pub mod detector;
 pub(crate) mod dockerconfig;

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::decode::run::{enclosing_json_string, shift, MAX_RUN};
 use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
-use crate::finding::{Finding, Secret, TokenInfo};
+use crate::finding::{CertificateInfo, Finding, Secret, TokenInfo};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::location::{LineIndex, Span, Start};
 use crate::origin::Origin;
@@ -107,6 +107,7 @@ struct Raw {
     end: usize,
     secret: String,
     token: Option<TokenInfo>,
+    certificate: Option<CertificateInfo>,
     steps: Vec<Step>,
     description: Option<String>,
     matched: Option<String>,
@@ -180,45 +181,48 @@ impl Scanner {
         sink: &mut dyn Sink,
     ) -> io::Result<u64> {
         let half = CHUNK_OVERLAP / 2;
-        let mut buf: Vec<u8> = Vec::with_capacity(self.chunk_size + CHUNK_OVERLAP);
+        // Zeroed once: readers that hand back little at a time (gzip, pipes) must not cost
+        // a fill of the rest of the chunk on every call.
+        let mut buf: Vec<u8> = vec![0; self.chunk_size + CHUNK_OVERLAP];
+        let mut len = 0usize;
         let mut at = Start::default();
         let mut first = true;
         let mut total: u64 = 0;
         loop {
-            let target = buf.len() + self.chunk_size;
-            let mut eof = false;
-            while buf.len() < target {
-                let start = buf.len();
+            let target = len + self.chunk_size;
+            if buf.len() < target {
                 buf.resize(target, 0);
-                match reader.read(&mut buf[start..]) {
+            }
+            let mut eof = false;
+            while len < target {
+                match reader.read(&mut buf[len..target]) {
                     Ok(0) => {
-                        buf.truncate(start);
                         eof = true;
                         break;
                     }
                     Ok(n) => {
-                        buf.truncate(start + n);
+                        len += n;
                         total += n as u64;
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        buf.truncate(start);
                         // Scan what arrived before the error, then report it.
-                        let own_start = if first { 0 } else { half.min(buf.len()) };
-                        self.scan_window(&buf, origin, at, own_start..buf.len(), sink);
+                        let own_start = if first { 0 } else { half.min(len) };
+                        self.scan_window(&buf[..len], origin, at, own_start..len, sink);
                         return Err(e);
                     }
                 }
             }
-            let own_start = if first { 0 } else { half.min(buf.len()) };
-            let own_end = if eof { buf.len() } else { buf.len() - half };
-            self.scan_window(&buf, origin, at, own_start..own_end, sink);
+            let own_start = if first { 0 } else { half.min(len) };
+            let own_end = if eof { len } else { len - half };
+            self.scan_window(&buf[..len], origin, at, own_start..own_end, sink);
             if eof {
                 return Ok(total);
             }
-            let drop = buf.len() - CHUNK_OVERLAP;
+            let drop = len - CHUNK_OVERLAP;
             at = at.after(Span::of(&buf[..drop]));
-            buf.drain(..drop);
+            buf.copy_within(drop..len, 0);
+            len -= drop;
             first = false;
         }
     }
@@ -301,8 +305,12 @@ impl Scanner {
                 t.signature = v.status;
                 t.verified_key_id = v.key_id;
             }
-            let severity = severity_override
-                .unwrap_or_else(|| analyse::severity_for(&r.rule_id, token.as_ref()));
+            let severity = severity_override.unwrap_or_else(|| {
+                let s = analyse::severity_for(&r.rule_id, token.as_ref());
+                r.certificate
+                    .as_ref()
+                    .map_or(s, analyse::severity_for_certificate)
+            });
             let description = r
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
@@ -326,6 +334,7 @@ impl Scanner {
                 git: origin.git.clone(),
                 also_in: Vec::new(),
                 token,
+                certificate: r.certificate,
                 context: origin.context.clone(),
                 api_server: r.api_server,
                 live: None,
@@ -362,6 +371,7 @@ impl Scanner {
             end: end.max(start + 1),
             secret: c.secret,
             token: c.token,
+            certificate: c.certificate,
             steps,
             description: c.description,
             matched: c.matched,

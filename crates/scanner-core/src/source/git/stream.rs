@@ -190,11 +190,17 @@ impl Read for At<'_> {
 pub(crate) struct Exact<R> {
     inner: R,
     left: u64,
+    /// Whether the stream was read to its end past the last byte of content.
+    checked: bool,
 }
 
 impl<R: Read> Exact<R> {
     fn new(inner: R, size: u64) -> Self {
-        Exact { inner, left: size }
+        Exact {
+            inner,
+            left: size,
+            checked: false,
+        }
     }
 
     /// Bytes still to come.
@@ -205,7 +211,22 @@ impl<R: Read> Exact<R> {
 
 impl<R: Read> Read for Exact<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 || buf.is_empty() {
+        if self.left == 0 {
+            // Read on to the end of the zlib stream: its Adler-32 trailer is what tells
+            // damaged content that still inflated to the right length from the real one.
+            if !self.checked {
+                self.checked = true;
+                let mut probe = [0u8; 1];
+                if self.inner.read(&mut probe)? != 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "object data runs past the size in its header",
+                    ));
+                }
+            }
+            return Ok(0);
+        }
+        if buf.is_empty() {
             return Ok(0);
         }
         let want = buf
@@ -250,6 +271,30 @@ pub(crate) fn open_loose(path: &Path) -> io::Result<Exact<ZlibDecoder<BufReader<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn damage_that_inflates_to_the_right_length_is_an_error() {
+        use flate2::write::ZlibEncoder;
+        use flate2::Compression;
+        use std::io::Write;
+        let content = b"KUBE_TOKEN=not-this-one\n".repeat(100);
+        // Stored (uncompressed) deflate blocks: a flipped content byte still inflates to
+        // exactly `len` bytes, and only the Adler-32 trailer tells.
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::none());
+        z.write_all(&content).unwrap();
+        let mut packed = z.finish().unwrap();
+        let read = |packed: &[u8]| {
+            let mut r = Exact::new(ZlibDecoder::new(packed), content.len() as u64);
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).map(|_| out)
+        };
+        assert_eq!(read(&packed).unwrap(), content);
+        packed[20] ^= 0x01;
+        assert!(read(&packed).is_err(), "checksum not verified");
+        // Content longer than its header says is damage too.
+        let short = Exact::new(ZlibDecoder::new(&packed[..]), 10).read_to_end(&mut Vec::new());
+        assert!(short.is_err());
+    }
 
     #[test]
     fn pack_entry_headers() {
@@ -349,8 +394,12 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // More than the header's size is damage too (a zlib stream ends where its data does).
         let mut out = Vec::new();
-        Exact::new(&b"abcdef"[..], 5).read_to_end(&mut out).unwrap();
+        let err = Exact::new(&b"abcdef"[..], 5)
+            .read_to_end(&mut out)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert_eq!(out, b"abcde");
     }
 }
