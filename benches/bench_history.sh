@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # History-scan benchmark: leakscan beside `git cat-file` (git inflating every object once,
-# single-threaded) and Kingfisher, on one repository, plus `leakscan git --staged` on a small
-# change in a generated 10k-file repository.
+# single-threaded) and Kingfisher, on one repository, every tool's output to /dev/null, warm
+# cache, median and spread of RUNS (5) runs; leakscan's phase split (walk / read+inflate /
+# scan) from its -v line; plus `leakscan git --staged` on a small change in a generated
+# 10k-file repository.
 #
 #   bash benches/bench_history.sh REPO [LEAKSCAN_BIN]
 #
@@ -34,26 +36,36 @@ echo "HEAD: $("${GIT[@]}" rev-parse HEAD 2>/dev/null || echo none)   commits (al
 echo "machine: $(nproc) cores; leakscan threads: $THREADS; $("$BIN" version)"
 echo
 
-# run LABEL CMD...: best wall time of $RUNS runs (the machine may be shared), with that run's
-# CPU seconds and peak RSS from /usr/bin/time -v; output kept in $WORK/LABEL.{out,err}.
-RUNS=${RUNS:-2}
+# run LABEL CMD...: $RUNS runs (default 5) with stdout to /dev/null — every tool's output,
+# so no tool pays for writing gigabytes that another does not (an earlier version of this
+# script wrote git cat-file's 2.4 GiB to a file and made git look 2.6x slower than it is).
+# Prints the median wall time with the min-max spread, the median run's CPU seconds and the
+# largest peak RSS (/usr/bin/time -v); stderr of the last run is kept in $WORK/LABEL.err.
+RUNS=${RUNS:-5}
 run() {
   local label=$1
   shift
-  local best="" line status
+  local rows="" status
   for _ in $(seq 1 "$RUNS"); do
     status=0
-    /usr/bin/time -v -o "$WORK/t" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || status=$?
-    line=$(awk -F': ' -v st="$status" '
+    /usr/bin/time -v -o "$WORK/t" "$@" >/dev/null 2>"$WORK/$label.err" || status=$?
+    rows+=$(awk -F': ' -v st="$status" '
       /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
       /User time/ { u = $2 } /System time/ { s = $2 }
       /Maximum resident set size/ { r = $2 / 1024 }
-      END { printf "%.2f %.2f %.0f %s\n", w, u + s, r, st }' "$WORK/t")
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then best=$line; fi
+      END { printf "%.3f %.2f %.0f %s", w, u + s, r, st }' "$WORK/t")$'\n'
   done
-  read -r wall cpu rss status <<<"$best"
-  printf '%-36s %7.2f s wall %7.2f s CPU %8.1f MB/s %6s MB peak RSS  (exit %s)\n' "$label" "$wall" "$cpu" \
-    "$(awk -v b="$bytes" -v w="$wall" 'BEGIN { print (w > 0 ? b / 1e6 / w : 0) }')" "$rss" "$status"
+  local sorted median
+  sorted=$(printf '%s' "$rows" | sort -n)
+  median=$(printf '%s\n' "$sorted" | awk -v n="$RUNS" 'NR == int((n + 1) / 2)')
+  read -r wall cpu _ status <<<"$median"
+  local lo hi rss
+  lo=$(printf '%s\n' "$sorted" | head -n 1 | cut -d' ' -f1)
+  hi=$(printf '%s\n' "$sorted" | tail -n 1 | cut -d' ' -f1)
+  rss=$(printf '%s\n' "$sorted" | awk 'm < $3 { m = $3 } END { print m }')
+  printf '%-36s %7.2f s wall (%.2f-%.2f) %7.2f s CPU %8.1f MB/s %6s MB peak RSS  (exit %s)\n' "$label" \
+    "$wall" "$lo" "$hi" "$cpu" "$(awk -v b="$bytes" -v w="$wall" 'BEGIN { print (w > 0 ? b / 1e6 / w : 0) }')" \
+    "$rss" "$status"
 }
 
 # Warm the page cache so the first tool does not pay for the disk.
@@ -62,8 +74,9 @@ run() {
 run "git cat-file --batch-all-objects" "${GIT[@]}" cat-file --batch-all-objects --batch --unordered
 leakscan_row() {
   local label=$1 bin=$2
-  run "$label" "$bin" git "$REPO" --format jsonl --no-progress --threads "$THREADS"
-  echo "    $(tail -n 1 "$WORK/$label.err")"
+  run "$label" "$bin" git "$REPO" --format jsonl --no-progress --threads "$THREADS" -v
+  echo "    $(grep '^leakscan: phases:' "$WORK/$label.err")"
+  echo "    $(grep '^leakscan: [0-9]' "$WORK/$label.err" | tail -n 1)"
   echo "    warnings: $(grep -c 'warning' "$WORK/$label.err" || true) ($(grep -o '([a-z-]*)$' "$WORK/$label.err" | sort | uniq -c | tr -s ' \n' ' '))"
 }
 leakscan_row "leakscan git" "$BIN"
@@ -79,7 +92,10 @@ if command -v kingfisher >/dev/null; then
   NET=()
   if unshare -n true 2>/dev/null; then NET=(unshare -n); fi
   run "kingfisher scan --no-validate" "${NET[@]}" kingfisher scan "$REPO" --no-validate --no-update-check \
-    --format json --output "$WORK/kingfisher.json" --jobs "$THREADS"
+    --format json --jobs "$THREADS"
+  # Its findings, counted from one more (untimed) run.
+  "${NET[@]}" kingfisher scan "$REPO" --no-validate --no-update-check --format json --jobs "$THREADS" \
+    >"$WORK/kingfisher.json" 2>/dev/null || true
   echo "    $(kingfisher --version 2>/dev/null): $(grep -o '"rule_id"\|"rule":' "$WORK/kingfisher.json" 2>/dev/null | wc -l) findings (exit 200 = findings)"
 else
   echo "kingfisher: not installed (python3 -m pip install kingfisher-bin)"

@@ -209,6 +209,18 @@ const CORPORA: &[Corpus] = &[
     ("long-base64-runs", long_base64),
     ("json-escapes", json_escapes),
     ("percent-escapes", percent_escapes),
+    // A static token file named on every line: heredoc openers, CSV-like prose and stand-in
+    // rows, each in the window of the names around it (read once, not once per name).
+    ("token.csv-lines", |n| {
+        repeat(n, |i| {
+            match i % 3 {
+                0 => "cat > /etc/kubernetes/token.csv <<EOF\n",
+                1 => "x,y,z see token.csv a,b,c\n",
+                _ => "${BOOTSTRAP_TOKEN},kubelet-bootstrap,10001,\"system:kubelet-bootstrap\"\n",
+            }
+            .into()
+        })
+    }),
 ];
 
 fn bench(c: &mut Criterion) {

@@ -73,6 +73,17 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
         stats.files = s.blobs;
         stats.bytes = s.bytes;
         stats.commits = Some(s.commits);
+        if args.common.verbose {
+            let p = s.phases;
+            // Wall clock for the two phases; thread seconds (all workers) within the second.
+            eprintln!(
+                "leakscan: phases: walk {:.2}s, blobs {:.2}s (thread time: read+inflate {:.2}s, scan {:.2}s)",
+                p.walk.as_secs_f64(),
+                p.blobs.as_secs_f64(),
+                p.read.as_secs_f64(),
+                p.scan.as_secs_f64()
+            );
+        }
     }
     stats.suppressed = scanner.suppressed();
     let (quiet, exit_code) = (args.common.quiet, args.common.exit_code);

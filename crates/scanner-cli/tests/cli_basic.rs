@@ -207,6 +207,8 @@ fn rules_lists_every_rule_id() {
         "kubeconfig-client-key",
         "kubeconfig-oidc-token",
         "kubeconfig-password",
+        "k8s-static-token",
+        "k8s-static-password",
         "k8s-dockerconfigjson",
         "jwt",
         "private-key",

@@ -207,3 +207,31 @@ fn staged_without_commits_and_not_a_repo() {
     let out = leakscan(&["git", plain.path().to_str().unwrap(), "--format", "jsonl"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn verbose_history_scans_say_where_the_time_went() {
+    let r = Repo::new();
+    r.write("deploy/ci.env", &format!("TOKEN={}\n", tok("phases")));
+    r.write("logs/app.log", &"2024-05-01 INFO ok\n".repeat(200_000));
+    r.commit("work");
+    let (code, findings, err) = git_jsonl(&r, &["-v"]);
+    assert_eq!((code, findings.len()), (1, 1), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("leakscan: phases: "))
+        .unwrap_or_else(|| panic!("no phase line: {err}"));
+    // walk Xs, blobs Ys (thread time: read+inflate Zs, scan Ws), every figure a number.
+    let figures: Vec<f64> = line
+        .split([' ', ',', ')', '('])
+        .filter_map(|w| w.strip_suffix('s')?.parse().ok())
+        .collect();
+    assert_eq!(figures.len(), 4, "{line}");
+    assert!(figures.iter().all(|&f| f >= 0.0), "{line}");
+    assert!(
+        line.contains("read+inflate") && line.contains("scan"),
+        "{line}"
+    );
+    // Without -v there is no timing line.
+    let (_, _, quiet) = git_jsonl(&r, &[]);
+    assert!(!quiet.contains("phases"), "{quiet}");
+}

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::decode::Step;
-use crate::finding::{CertificateInfo, TokenInfo};
+use crate::finding::{CertificateInfo, Severity, TokenInfo};
 
 /// A confirmed credential in the coordinates of the buffer a rule looked at.
 #[derive(Debug, Clone)]
@@ -24,6 +24,9 @@ pub(crate) struct Candidate {
     pub description: Option<String>,
     /// A custom rule's whole regex match (for allowlists with `regexTarget = "match"`).
     pub matched: Option<String>,
+    /// Overrides the rule's default severity when the context decides it (a static token
+    /// file row in `system:masters` is critical); a configuration's override still wins.
+    pub severity: Option<Severity>,
 }
 
 impl Candidate {
@@ -38,6 +41,7 @@ impl Candidate {
             steps: Vec::new(),
             description: None,
             matched: None,
+            severity: None,
         }
     }
 }

@@ -38,6 +38,9 @@ pub(crate) enum Trigger {
     DockerConfig,
     /// A YAML document inside a JSON string (`\n` escapes).
     JsonEscapedYaml,
+    /// A kube-apiserver static token file named (`token.csv`, `known_tokens.csv`,
+    /// `--token-auth-file`): CSV rows around it may be its content.
+    StaticTokenFile,
 }
 
 /// How an automaton match becomes a hit: directly, or after looking at what follows it.
@@ -307,12 +310,39 @@ fn token_hit(data: &[u8], start: usize, end: usize) -> Option<Hit> {
             return Some(hit(0, Trigger::BootstrapList));
         }
     }
+    if first == b't' && data[start] == b'o' {
+        if let Some(len) = token_file_name(rest) {
+            return Some(hit(len, Trigger::StaticTokenFile));
+        }
+    }
     let spaces = rest.iter().take(2).take_while(|&&b| b == b' ').count();
     match rest.get(spaces) {
         Some(b':' | b'=' | b'"' | b'\'') => Some(hit(0, Trigger::BootstrapKey)),
         // `--token X`, `--discovery-token X`: a flag and its value.
         Some(_) if spaces == 1 && data[..start - 1].ends_with(b"-") => {
             Some(hit(0, Trigger::BootstrapKey))
+        }
+        _ => None,
+    }
+}
+
+/// How much of `rest` (what follows `token`) names a static token file: `.csv` and `s.csv`
+/// (`token.csv`, `known_tokens.csv`), `-auth-file` / `_auth_file` (the kube-apiserver flag,
+/// an Ansible variable), `-auth.csv` / `_auth.csv`.
+fn token_file_name(rest: &[u8]) -> Option<usize> {
+    let plural = usize::from(rest.first() == Some(&b's'));
+    if rest[plural..].starts_with(b".csv") {
+        return Some(plural + 4);
+    }
+    if !matches!(rest.first(), Some(b'-' | b'_')) || !rest[1..].starts_with(b"auth") {
+        return None;
+    }
+    match rest.get(5..) {
+        Some(tail) if tail.starts_with(b".csv") => Some(9),
+        Some(tail)
+            if matches!(tail.first(), Some(b'-' | b'_')) && tail[1..].starts_with(b"file") =>
+        {
+            Some(10)
         }
         _ => None,
     }
@@ -443,6 +473,15 @@ mod tests {
                 (2, 8, Trigger::KubeconfigKey),
                 (11, 17, Trigger::KubeconfigKey),
                 (27, 39, Trigger::BootstrapSecret),
+            ]
+        );
+        assert_eq!(
+            triggers(b"token.csv known_tokens.csv --token-auth-file=x token_auth.csv tokenize"),
+            vec![
+                (0, 9, Trigger::StaticTokenFile),
+                (16, 26, Trigger::StaticTokenFile),
+                (29, 44, Trigger::StaticTokenFile),
+                (47, 61, Trigger::StaticTokenFile),
             ]
         );
         assert_eq!(

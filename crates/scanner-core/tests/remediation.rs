@@ -158,3 +158,32 @@ fn a_bound_tokens_jti_is_reported_for_audit_correlation() {
     let jti = f.token.as_ref().and_then(|t| t.jti.as_deref());
     assert_eq!(jti, Some("a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"));
 }
+
+#[test]
+fn a_static_token_row_is_deleted_from_its_file_and_masters_are_audited() {
+    let f = only(
+        "cat > /etc/kubernetes/token.csv <<EOF\n5c1f0e9a7b3d42c88e6f1a2b9d4c7e30,admin,admin,system:masters\nEOF\n",
+    );
+    assert_eq!(f.rule_id, "k8s-static-token");
+    let r = remediation(&f);
+    assert!(r.summary.contains("--token-auth-file"), "{}", r.summary);
+    assert!(
+        r.steps.iter().any(|s| s.contains("system:masters")),
+        "{:?}",
+        r.steps
+    );
+    assert_eq!(
+        r.commands,
+        ["sudo grep -rn -- '--token-auth-file' /etc/kubernetes/manifests /etc/systemd/system"]
+    );
+    let f = only("echo \"Rk4vT9qWm2ZpX7bN,alice,1001\" > /srv/kubernetes/basic_auth.csv\n");
+    assert_eq!(f.rule_id, "k8s-static-password");
+    let r = remediation(&f);
+    assert!(r.summary.contains("--basic-auth-file"), "{}", r.summary);
+    assert!(
+        !r.steps.iter().any(|s| s.contains("system:masters")),
+        "{:?}",
+        r.steps
+    );
+    assert!(r.steps.iter().any(|s| s.contains("1.19")), "{:?}", r.steps);
+}

@@ -68,6 +68,8 @@ pub fn remediation(f: &Finding) -> Remediation {
             "Change the password where it is checked (authenticating proxy or webhook; \
              kube-apiserver dropped --basic-auth-file in 1.19)",
         ),
+        rules::K8S_STATIC_TOKEN => static_row(f, "--token-auth-file", "token"),
+        rules::K8S_STATIC_PASSWORD => static_row(f, "--basic-auth-file", "password"),
         rules::K8S_DOCKERCONFIGJSON => Remediation::new(
             "Rotate the registry password or access token, then update the pull secret",
         )
@@ -93,6 +95,34 @@ pub fn remediation(f: &Finding) -> Remediation {
                 .map_or("Rotate the secret at the service that issued it", |r| r.help),
         ),
     }
+}
+
+/// A row of a kube-apiserver static file: nothing revokes it but editing the file that
+/// `flag` names and restarting the API server.
+fn static_row(f: &Finding, flag: &str, what: &str) -> Remediation {
+    let mut r = Remediation::new(format!(
+        "Delete the row from the {flag} file on every control-plane node and restart \
+         kube-apiserver: it reads the file only at start-up, and the {what} works until then"
+    ))
+    .step(format!(
+        "Find the file: kube-apiserver's {flag} flag names it (static pod manifest or systemd unit)"
+    ));
+    if f.severity == crate::Severity::Critical {
+        r = r.step(
+            "The row is in system:masters, which bypasses RBAC: read the audit log for requests \
+             by its user since the leak",
+        );
+    }
+    if what == "password" {
+        r = r.step(
+            "kube-apiserver 1.19 and later have no --basic-auth-file: on such a cluster find \
+             what else reads the file (an authenticating proxy), and change the password \
+             wherever it is reused",
+        );
+    }
+    r.command(format!(
+        "sudo grep -rn -- '{flag}' /etc/kubernetes/manifests /etc/systemd/system"
+    ))
 }
 
 fn client_key(cert: Option<&CertificateInfo>) -> Remediation {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::{bootstrap, dockerconfig, jwt, kubeconfig, kubectl, pem};
+use super::{bootstrap, dockerconfig, jwt, kubeconfig, kubectl, pem, static_file};
 
 /// A rule family: one place that says what it finds and shows where.
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +161,7 @@ pub const DETECTORS: &[Detector] = &[
     kubectl::DETECTOR,
     bootstrap::DETECTOR,
     dockerconfig::DETECTOR,
+    static_file::DETECTOR,
     pem::DETECTOR,
     crate::decode::DETECTOR,
 ];

@@ -90,15 +90,16 @@ fn yaml_parent_walk(
         let start = memchr::memrchr(b'\n', &data[lo..prev_end]).map_or(lo, |p| lo + p + 1);
         let line = &data[start..prev_end];
         end = start;
-        let spaces = line.iter().take_while(|&&b| b == b' ').count();
-        let rest = &line[spaces..];
+        let margin = quote_margin(line);
+        let spaces = line[margin..].iter().take_while(|&&b| b == b' ').count();
+        let rest = &line[margin + spaces..];
         if rest.is_empty() || rest[0] == b'#' || rest == b"\r" {
             continue;
         }
         // "- key:" puts the key two columns further in.
         let (key_indent, key_off) = match rest.strip_prefix(b"- ") {
-            Some(_) => (spaces + 2, spaces + 2),
-            None => (spaces, spaces),
+            Some(_) => (spaces + 2, margin + spaces + 2),
+            None => (spaces, margin + spaces),
         };
         if key_indent < indent {
             let key_text = &line[key_off..];
@@ -125,15 +126,30 @@ fn yaml_parent_walk(
     None
 }
 
-/// Enclosing keys of the YAML key at `key_pos` (on the line starting at `line_start`),
-/// innermost first (up to two).
+/// Length of the Markdown blockquote markers that start `line` (`> `, `  > > `): YAML quoted
+/// in an issue or a README counts its indentation from there. Zero on other lines.
+fn quote_margin(line: &[u8]) -> usize {
+    let mut margin = 0;
+    loop {
+        let spaces = line[margin..].iter().take_while(|&&b| b == b' ').count();
+        if line.get(margin + spaces) != Some(&b'>') {
+            return margin;
+        }
+        margin += spaces + 1;
+        if line.get(margin) == Some(&b' ') {
+            margin += 1;
+        }
+    }
+}
+
+/// Enclosing keys of a YAML key indented `indent` columns (after any blockquote margin) on
+/// the line starting at `line_start`, innermost first (up to two).
 fn yaml_ancestors<'a>(
     data: &'a [u8],
     line_start: usize,
-    key_pos: usize,
+    indent: usize,
     memo: &mut Memo,
 ) -> Vec<&'a [u8]> {
-    let indent = key_pos - line_start;
     let mut out = Vec::new();
     let (mut ls, mut ind) = (line_start, indent);
     while out.len() < 2 {
@@ -254,25 +270,29 @@ pub(crate) fn at(
         return None;
     }
     let json = ks > 0 && data[ks - 1] == b'"';
-    // YAML keys sit at the start of their line (after indentation or "- "); checked first,
-    // by walking back over the indentation only, as a key in the middle of a long line is
-    // no kubeconfig key.
+    // YAML keys sit at the start of their line (after indentation, "- " or a blockquote's
+    // "> "); checked first, by walking back over the indentation only, as a key in the
+    // middle of a long line is no kubeconfig key.
     let yaml_line = if json {
         None
     } else {
         let mut ls = ks;
-        while ls > 0 && matches!(data[ls - 1], b' ' | b'-') {
+        while ls > 0 && matches!(data[ls - 1], b' ' | b'-' | b'>') {
             ls -= 1;
         }
-        if ls == ks || (ls > 0 && data[ls - 1] != b'\n') {
+        if ls > 0 && data[ls - 1] != b'\n' {
+            return None;
+        }
+        let indent = ks - ls - quote_margin(&data[ls..ks]);
+        if indent == 0 {
             // A top-level key has no enclosing `user:`.
             return None;
         }
-        Some(ls)
+        Some((ls, indent))
     };
     let ancestors = match yaml_line {
         None => json_ancestors(data, ks - 1, memo),
-        Some(ls) => yaml_ancestors(data, ls, ks, memo),
+        Some((ls, indent)) => yaml_ancestors(data, ls, indent, memo),
     };
     let parent = ancestors.first().copied();
     let grandparent = ancestors.get(1).copied();
@@ -499,6 +519,21 @@ mod tests {
         text.push_str(r#"{"user":{"password":"p4ssw0rd-last"}}]}]}"#);
         let found = remembered_equals_fresh(&text, "token\"");
         assert_eq!(found, ["p4ssw0rd-last", "8f2kq9x7m3n5p1w4z6r0"]);
+    }
+
+    #[test]
+    fn blockquoted_yaml_counts_indentation_after_the_markers() {
+        let text = "> users:\n> - name: a\n>   user:\n>     token: 8f2kq9x7m3n5p1w4z6r0\n";
+        assert_eq!(find(text, "token:").unwrap().secret, "8f2kq9x7m3n5p1w4z6r0");
+        let nested =
+            "  > > users:\n  > > - name: a\n  > >   user:\n  > >     password: Xk9#qPz2mW\n";
+        assert_eq!(find(nested, "password").unwrap().secret, "Xk9#qPz2mW");
+        // Quoted, but a workflow's `token:` and a top-level key, not a kubeconfig user's.
+        let workflow = "> steps:\n>   - with:\n>       token: 8f2kq9x7m3n5p1w4z6r0\n";
+        assert!(find(workflow, "token:").is_none());
+        assert!(find("> token: 8f2kq9x7m3n5p1w4z6r0\n", "token:").is_none());
+        assert_eq!(quote_margin(b"  > >   token:"), 6);
+        assert_eq!(quote_margin(b"    token:"), 0);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub(crate) mod kubeconfig_server;
 pub(crate) mod kubectl;
 pub(crate) mod pem;
 pub(crate) mod placeholder;
+pub(crate) mod static_file;
 pub(crate) mod wrapped;
 
 pub(crate) use placeholder::is_placeholder;
@@ -44,6 +45,10 @@ pub const KUBECONFIG_CLIENT_KEY: &str = "kubeconfig-client-key";
 pub const KUBECONFIG_OIDC_TOKEN: &str = "kubeconfig-oidc-token";
 /// Basic-auth password of a kubeconfig user.
 pub const KUBECONFIG_PASSWORD: &str = "kubeconfig-password";
+/// Bearer token in a kube-apiserver `--token-auth-file` CSV.
+pub const K8S_STATIC_TOKEN: &str = "k8s-static-token";
+/// Password in a kube-apiserver `--basic-auth-file` CSV.
+pub const K8S_STATIC_PASSWORD: &str = "k8s-static-password";
 /// Registry credentials in a dockerconfigjson Secret.
 pub const K8S_DOCKERCONFIGJSON: &str = "k8s-dockerconfigjson";
 /// Any other valid JWT.
@@ -96,6 +101,18 @@ pub const BUILTIN_RULES: &[RuleInfo] = &[
         help: "Change the password at the authenticating proxy or webhook; basic auth was removed from kube-apiserver in 1.19.",
     },
     RuleInfo {
+        id: K8S_STATIC_TOKEN,
+        description: "Static bearer token in a kube-apiserver --token-auth-file CSV",
+        severity: Severity::High,
+        help: "Remove the row from the token file on every control-plane node and restart kube-apiserver (it reads the file only at start-up); the token never expires until then. A row in system:masters is critical: it bypasses RBAC.",
+    },
+    RuleInfo {
+        id: K8S_STATIC_PASSWORD,
+        description: "Basic-auth password in a kube-apiserver --basic-auth-file CSV",
+        severity: Severity::High,
+        help: "Remove the row from the basic-auth file and restart kube-apiserver (basic auth was removed in 1.19; check whether a proxy still reads the file), and change the password wherever it is reused.",
+    },
+    RuleInfo {
         id: K8S_DOCKERCONFIGJSON,
         description: "Container registry credentials in a kubernetes.io/dockerconfigjson Secret",
         severity: Severity::High,
@@ -121,11 +138,15 @@ pub fn builtin(id: &str) -> Option<&'static RuleInfo> {
 }
 
 /// Rules whose secret is a bearer token a Kubernetes API server accepts: service-account
-/// tokens, kubeconfig user tokens, bootstrap tokens.
+/// tokens, kubeconfig user tokens, bootstrap tokens, static token file rows.
 pub fn is_kubernetes_bearer(rule_id: &str) -> bool {
     matches!(
         rule_id,
-        K8S_SA_TOKEN_LEGACY | K8S_SA_TOKEN_BOUND | KUBECONFIG_TOKEN | K8S_BOOTSTRAP_TOKEN
+        K8S_SA_TOKEN_LEGACY
+            | K8S_SA_TOKEN_BOUND
+            | KUBECONFIG_TOKEN
+            | K8S_BOOTSTRAP_TOKEN
+            | K8S_STATIC_TOKEN
     )
 }
 
@@ -210,13 +231,15 @@ pub(crate) fn value_after_key(data: &[u8], key_end: usize) -> Option<Value<'_>> 
 
 /// The end of an unquoted value at `start..end` without the close of a string of code that
 /// holds the whole document (`token: X\`;` in a TypeScript template, `X""";` in a Java text
-/// block, `X")` in a call): quotes or backticks, then an optional `)` and `;`.
+/// block, `X'''))` closing two Python calls): quotes or backticks, then the brackets and `;`
+/// that close the expressions around the string. Without a quote nothing is stripped: a
+/// password may end in `)`.
 fn strip_string_end(data: &[u8], start: usize, end: usize) -> usize {
+    /// More closers than this after a string are not code that holds a document.
+    const MAX_CLOSERS: usize = 8;
     let mut k = end;
-    for closer in [b';', b')'] {
-        if k > start && data[k - 1] == closer {
-            k -= 1;
-        }
+    while k > start && end - k < MAX_CLOSERS && matches!(data[k - 1], b';' | b')' | b']') {
+        k -= 1;
     }
     let quotes = data[start..k]
         .iter()

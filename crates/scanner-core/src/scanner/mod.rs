@@ -16,13 +16,13 @@ use crate::config::Config;
 use crate::decode::run::{enclosing_json_string, shift, MAX_RUN};
 use crate::decode::runs::Runs;
 use crate::decode::{self, Decoded, Step};
-use crate::finding::{CertificateInfo, Finding, Secret, TokenInfo};
+use crate::finding::{CertificateInfo, Finding, Secret, Severity, TokenInfo};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::location::{LineIndex, Span, Start};
 use crate::origin::Origin;
 use crate::prefilter::{Prefilter, Trigger};
 use crate::rules::{
-    self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, kubectl, pem,
+    self, bootstrap, dockerconfig, jwt, kubeconfig, kubeconfig_server, kubectl, pem, static_file,
 };
 use crate::sink::Sink;
 use crate::suppress;
@@ -112,6 +112,7 @@ struct Raw {
     description: Option<String>,
     matched: Option<String>,
     api_server: Option<String>,
+    severity: Option<Severity>,
 }
 
 struct State<'a> {
@@ -305,7 +306,7 @@ impl Scanner {
                 t.signature = v.status;
                 t.verified_key_id = v.key_id;
             }
-            let severity = severity_override.unwrap_or_else(|| {
+            let severity = severity_override.or(r.severity).unwrap_or_else(|| {
                 let s = analyse::severity_for(&r.rule_id, token.as_ref());
                 r.certificate
                     .as_ref()
@@ -376,6 +377,7 @@ impl Scanner {
             description: c.description,
             matched: c.matched,
             api_server,
+            severity: c.severity,
         });
     }
 
@@ -384,6 +386,8 @@ impl Scanner {
         let mut consumed = 0usize;
         let mut runs = Runs::default();
         let mut kube = kubeconfig::Memo::default();
+        let top = layer.parent.is_none().then_some(state.path);
+        let mut static_files = static_file::Reader::new(data, top, layer.open_start);
         for hit in self.prefilter.hits(data) {
             // Base64 hits inside a run already decoded may need it decoded at their own
             // alignment (see `Runs`); other hits there are done with.
@@ -480,6 +484,7 @@ impl Scanner {
                         }
                     }
                 }
+                Trigger::StaticTokenFile => static_files.token_file(hit.start),
                 Trigger::JsonEscapedYaml => {
                     if let Some(range) = enclosing_json_string(data, hit.start, consumed) {
                         consumed = range.end;
@@ -489,6 +494,9 @@ impl Scanner {
                     }
                 }
             }
+        }
+        for c in static_files.finish() {
+            self.emit(state, layer, c);
         }
         if let Some(cfg) = &self.config {
             self.scan_custom(state, layer, cfg);

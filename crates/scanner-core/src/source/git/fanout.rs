@@ -1,5 +1,9 @@
 //! Reading one blob, scanning it once, and attributing its findings to every introduction.
 
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use git2::Oid;
 
 use super::objects::{io_error, Objects};
@@ -13,6 +17,24 @@ use crate::source::archive::ArchiveLimits;
 use crate::source::content::{gather, Gathered, Input};
 use crate::source::fs::ScanOptions;
 use crate::source::Events;
+
+/// Thread time the blob phase of a history scan spent reading objects, summed over workers.
+#[derive(Default)]
+pub(crate) struct PhaseClock {
+    read_ns: AtomicU64,
+}
+
+impl PhaseClock {
+    fn add_read(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.read_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Reading (and inflating) time so far.
+    pub(crate) fn read(&self) -> Duration {
+        Duration::from_nanos(self.read_ns.load(Ordering::Relaxed))
+    }
+}
 
 /// One place a blob was introduced.
 pub(crate) struct Intro {
@@ -30,18 +52,33 @@ pub(crate) struct BlobJob {
     pub intros: Vec<Intro>,
 }
 
+/// What every blob job of one history scan shares.
+pub(crate) struct Blobs<'a> {
+    pub scanner: &'a Scanner,
+    /// The scan's commits, parents first (`Intro::commit` indexes it).
+    pub commits: &'a [Oid],
+    pub opts: &'a HistoryOptions,
+    pub content: &'a ScanOptions,
+    pub events: &'a dyn Events,
+    pub clock: &'a PhaseClock,
+}
+
 /// Reads and scans `job`'s blob; reports its findings, attributed, through `events`.
 /// Returns the bytes scanned, or `None` when the blob was skipped for size. Findings made
 /// before a read error are reported before the error is returned.
 pub(crate) fn scan_blob(
     objs: Objects<'_>,
-    scanner: &Scanner,
+    ctx: &Blobs<'_>,
     job: &BlobJob,
-    commits: &[Oid],
-    opts: &HistoryOptions,
-    content: &ScanOptions,
-    events: &dyn Events,
 ) -> Result<Option<u64>, git2::Error> {
+    let Blobs {
+        scanner,
+        commits,
+        opts,
+        content,
+        events,
+        clock,
+    } = *ctx;
     let Some(first) = job.intros.first() else {
         return Ok(Some(0));
     };
@@ -50,7 +87,12 @@ pub(crate) fn scan_blob(
     let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
         return Ok(None);
     };
-    let Scanned { found, read } = scan_object(objs, scanner, content, job.blob, size, &first.path);
+    let Scanned {
+        found,
+        read,
+        read_time,
+    } = scan_object(objs, scanner, content, job.blob, size, &first.path);
+    clock.add_read(read_time);
     for (path, kind, msg) in &found.problems {
         events.error(&super::label(commit_of(first), path), *kind, msg);
     }
@@ -104,6 +146,24 @@ pub(crate) struct Scanned {
     pub found: Gathered,
     /// Bytes scanned, or why the blob could not be read (in full).
     pub read: Result<u64, git2::Error>,
+    /// Time spent reading the object: finding it, inflating it, resolving its deltas.
+    pub read_time: Duration,
+}
+
+/// A reader that keeps the time spent inside it: what a stream's inflating costs, apart
+/// from the scan that consumes it.
+struct Timed<R> {
+    inner: R,
+    spent: Duration,
+}
+
+impl<R: Read> Read for Timed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let t = Instant::now();
+        let n = self.inner.read(buf);
+        self.spent += t.elapsed();
+        n
+    }
 }
 
 /// Scans blob `id` (`size` bytes) as `path` through the same content layer as files, so
@@ -118,11 +178,20 @@ pub(crate) fn scan_object(
     path: &str,
 ) -> Scanned {
     let origin = Origin::path(path);
-    let mut found = if size >= STREAM_FROM {
+    let t = Instant::now();
+    let (mut found, read_time) = if size >= STREAM_FROM {
         match objs.blob_stream(id) {
-            Ok(Some(mut reader)) => gather(scanner, content, Input::Stream(&mut reader), &origin),
+            Ok(Some(reader)) => {
+                let opened = t.elapsed();
+                let mut timed = Timed {
+                    inner: reader,
+                    spent: opened,
+                };
+                let found = gather(scanner, content, Input::Stream(&mut timed), &origin);
+                (found, timed.spent)
+            }
             Ok(None) => return whole(objs, scanner, content, id, &origin),
-            Err(e) => return failed(e),
+            Err(e) => return failed(e, t.elapsed()),
         }
     } else {
         return whole(objs, scanner, content, id, &origin);
@@ -139,7 +208,11 @@ pub(crate) fn scan_object(
         }
         None => Ok(found.bytes),
     };
-    Scanned { found, read }
+    Scanned {
+        found,
+        read,
+        read_time,
+    }
 }
 
 /// Reads blob `id` whole (small, or deltified: libgit2 resolves deltas) and scans it.
@@ -150,20 +223,27 @@ fn whole(
     id: Oid,
     origin: &Origin,
 ) -> Scanned {
+    let t = Instant::now();
     match objs.blob(id) {
         Ok(blob) => {
+            let read_time = t.elapsed();
             let found = gather(scanner, content, Input::Bytes(blob.content()), origin);
             let read = Ok(found.bytes);
-            Scanned { found, read }
+            Scanned {
+                found,
+                read,
+                read_time,
+            }
         }
-        Err(e) => failed(e),
+        Err(e) => failed(e, t.elapsed()),
     }
 }
 
-fn failed(e: git2::Error) -> Scanned {
+fn failed(e: git2::Error, read_time: Duration) -> Scanned {
     Scanned {
         found: Gathered::default(),
         read: Err(e),
+        read_time,
     }
 }
 

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use git2::Oid;
 use rayon::prelude::*;
 
-use super::fanout::{content_options, scan_blob, BlobJob, Intro};
+use super::fanout::{content_options, scan_blob, BlobJob, Blobs, Intro, PhaseClock};
 use super::objects::{LooseObjects, Objects};
 use super::stream::Packs;
 use super::walk::{introduced, list_commits};
@@ -61,6 +62,23 @@ pub struct HistoryStats {
     pub unreadable: u64,
     /// Blobs skipped for size.
     pub skipped: u64,
+    /// Where the time went (wall clock for the walk and the blob phase, summed thread time
+    /// for reading and scanning within it).
+    pub phases: Phases,
+}
+
+/// Where a history scan spent its time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Phases {
+    /// Listing commits and diffing each against its parents (wall clock).
+    pub walk: Duration,
+    /// Reading and scanning every distinct blob (wall clock).
+    pub blobs: Duration,
+    /// Within `blobs`, thread time finding, inflating and delta-resolving objects.
+    pub read: Duration,
+    /// Within `blobs`, thread time in the content layer and the scanner.
+    pub scan: Duration,
 }
 
 /// Scans the history of the repository at or above `repo_path`: each distinct blob the
@@ -73,6 +91,7 @@ pub fn scan_history(
     opts: &HistoryOptions,
     events: &dyn Events,
 ) -> Result<HistoryStats> {
+    let started = Instant::now();
     let repo = open(repo_path)?;
     if repo.is_shallow() {
         events.error(
@@ -164,15 +183,30 @@ pub fn scan_history(
     });
     // The walk's trees and commits sit in each handle's object cache; blobs need none of it.
     repos.close_all();
+    stats.phases.walk = started.elapsed();
+    let blobs_started = Instant::now();
+    let clock = PhaseClock::default();
+    let busy_ns = AtomicU64::new(0);
+    let content = content_options(&opts.archive);
+    let ctx = Blobs {
+        scanner,
+        commits: &commits,
+        opts,
+        content: &content,
+        events,
+        clock: &clock,
+    };
 
     // Phase 2: read and scan each blob once.
     let scanned = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
-    let content = content_options(&opts.archive);
     pool.install(|| {
         jobs.par_iter().for_each(|job| {
-            let res = repos.with(|r| scan_blob(r, scanner, job, &commits, opts, &content, events));
+            let t = Instant::now();
+            let res = repos.with(|r| scan_blob(r, &ctx, job));
+            let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            busy_ns.fetch_add(ns, Ordering::Relaxed);
             match res {
                 Ok(Ok(Some(n))) => {
                     scanned.fetch_add(1, Ordering::Relaxed);
@@ -198,5 +232,8 @@ pub fn scan_history(
     stats.bytes = bytes.into_inner();
     stats.skipped = skipped.into_inner();
     stats.unreadable = unreadable.into_inner();
+    stats.phases.blobs = blobs_started.elapsed();
+    stats.phases.read = clock.read();
+    stats.phases.scan = Duration::from_nanos(busy_ns.into_inner()).saturating_sub(clock.read());
     Ok(stats)
 }

@@ -106,7 +106,8 @@ pub fn scan_staged_with(
                 continue;
             }
         };
-        let Scanned { found, read } = scan_object(objs, scanner, &content, entry.id, size, &path);
+        let Scanned { found, read, .. } =
+            scan_object(objs, scanner, &content, entry.id, size, &path);
         for (member, kind, msg) in &found.problems {
             events.error(member, *kind, msg);
         }
