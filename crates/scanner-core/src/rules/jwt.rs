@@ -15,10 +15,11 @@ use crate::analyse;
 use crate::candidate::Candidate;
 use crate::rules;
 use crate::rules::detector::{Detector, Example, Expect};
+use crate::rules::wrapped;
 
 /// Longest JWT considered; real service-account tokens are 900–1,500 bytes, but OIDC
 /// tokens with group claims grow much larger.
-const MAX_JWT: usize = 32 * 1024;
+pub(crate) const MAX_JWT: usize = 32 * 1024;
 
 fn shape() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -41,7 +42,7 @@ fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
-fn decode_json_object(seg: &[u8]) -> Option<Map<String, Value>> {
+pub(crate) fn decode_json_object(seg: &[u8]) -> Option<Map<String, Value>> {
     let bytes = URL_SAFE_NO_PAD.decode(seg).ok()?;
     match serde_json::from_slice(&bytes).ok()? {
         Value::Object(m) => Some(m),
@@ -50,7 +51,7 @@ fn decode_json_object(seg: &[u8]) -> Option<Map<String, Value>> {
 }
 
 /// Whether a signature of `len` bytes is plausible for `alg`.
-fn signature_fits(alg: &str, len: usize) -> bool {
+pub(crate) fn signature_fits(alg: &str, len: usize) -> bool {
     match alg {
         "ES256" | "HS512" | "EdDSA" | "ES256K" => len == 64,
         "ES384" => len == 96,
@@ -131,10 +132,13 @@ const PUBLISHED: &[(&str, &str)] = &[
 
 /// The finding for a JWT starting at `start`, classified as legacy / bound / other.
 pub(crate) fn at(data: &[u8], start: usize, now: i64) -> Option<Candidate> {
-    let jwt = parse(data, start)?;
-    let (rule_id, mut info) = analyse::classify(&jwt.header, &jwt.claims, now);
-    let end = start + jwt.len;
-    let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
+    // On one line, or reassembled from the lines a wrap split it into.
+    let found = wrapped::token(data, start)?;
+    let (rule_id, mut info) = analyse::classify(&found.jwt.header, &found.jwt.claims, now);
+    let end = found.end;
+    let secret = found
+        .joined
+        .unwrap_or_else(|| String::from_utf8_lossy(&data[start..end]).into_owned());
     let sample = PUBLISHED.iter().find(|(t, _)| *t == secret);
     info.published_sample = sample.map(|(_, what)| (*what).to_owned());
     let mut c = Candidate::new(rule_id, start, end, secret);

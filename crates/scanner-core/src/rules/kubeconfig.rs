@@ -9,7 +9,7 @@ use crate::candidate::Candidate;
 use crate::decode::{self, Step};
 use crate::rules::detector::{Detector, Example, Expect};
 use crate::rules::{
-    self, bootstrap, client_cert, is_placeholder, jwt, pem, placeholder, value_after_key,
+    self, bootstrap, client_cert, is_placeholder, jwt, pem, placeholder, value_after_key, wrapped,
 };
 
 /// How far back the structure check looks for enclosing keys.
@@ -310,7 +310,7 @@ pub(crate) fn at(
     let mut c = match key {
         b"token" if in_user => {
             // A JWT is reported by the JWT rule, with its claims.
-            if text.starts_with("eyJ") && jwt::parse(data, value.start).is_some() {
+            if text.starts_with("eyJ") && wrapped::token(data, value.start).is_some() {
                 return None;
             }
             if !placeholder::looks_generated(text) {

@@ -12,6 +12,7 @@ pub(crate) mod kubectl;
 pub(crate) mod pem;
 pub(crate) mod placeholder;
 pub(crate) mod static_file;
+pub(crate) mod wrapped;
 
 pub(crate) use placeholder::is_placeholder;
 

@@ -40,6 +40,10 @@ pub struct Snippet {
     /// A template whose credentials are generated at test time.
     #[serde(default)]
     pub substituted: bool,
+    /// A template as pasted from a terminal this many columns wide: every longer line (the
+    /// generated credential's included) is broken there and goes on at column 0.
+    #[serde(default)]
+    pub wrap: Option<usize>,
     /// What a scanner should report (empty: a negative).
     pub findings: Vec<Expected>,
     /// What leakscan reports today although it should not.
@@ -123,24 +127,48 @@ pub fn bytes(s: &Snippet) -> Vec<u8> {
         "{}: substituted but has no marker",
         s.file
     );
-    text.replace(
-        markers[0],
-        &common::legacy_token("ci", "deployer", "deployer-token-m4n8z"),
-    )
-    .replace(
-        markers[1],
-        &common::bound_token(
-            "apps",
-            "api",
-            "api-7d9f8c6b5-x2k4q",
-            "https://kubernetes.default.svc.cluster.local",
-            NOW - 600,
-            3600,
-        ),
-    )
-    .replace(markers[2], &bootstrap_token())
-    .replace(markers[3], &hex32())
+    let text = text
+        .replace(
+            markers[0],
+            &common::legacy_token("ci", "deployer", "deployer-token-m4n8z"),
+        )
+        .replace(
+            markers[1],
+            &common::bound_token(
+                "apps",
+                "api",
+                "api-7d9f8c6b5-x2k4q",
+                "https://kubernetes.default.svc.cluster.local",
+                NOW - 600,
+                3600,
+            ),
+        )
+        .replace(markers[2], &bootstrap_token())
+        .replace(markers[3], &hex32());
+    match s.wrap {
+        Some(width) => hard_wrap(&text, width),
+        None => text,
+    }
     .into_bytes()
+}
+
+/// `text` as a terminal `width` columns wide shows it, copied with its hard line breaks
+/// (ASCII text: one byte a column).
+fn hard_wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width + 1);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        let mut rest = body;
+        while rest.len() > width {
+            let (row, more) = rest.split_at(width);
+            out.push_str(row);
+            out.push('\n');
+            rest = more;
+        }
+        out.push_str(rest);
+        out.push_str(nl);
+    }
+    out
 }
 
 /// Scans one snippet as `leakscan scan` scans a file's content.
