@@ -22,6 +22,9 @@ impl Events for ToReporter<'_> {
         self.0.error(path, kind, message);
     }
     fn scanned(&self, _path: &str, _bytes: u64) {}
+    fn suppressed(&self, n: u64) {
+        self.0.suppressed(n);
+    }
 }
 
 /// Runs a git scan.
@@ -85,7 +88,6 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             );
         }
     }
-    stats.suppressed = scanner.suppressed();
     let (quiet, exit_code) = (args.common.quiet, args.common.exit_code);
     let code = reporter.finish(stats)?;
     if args.staged && !quiet && code != 0 {

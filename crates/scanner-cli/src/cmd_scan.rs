@@ -35,6 +35,9 @@ impl Events for ToReporter<'_> {
     fn progress(&self, path: &str, bytes: u64) {
         self.progress.partial(path, bytes);
     }
+    fn suppressed(&self, n: u64) {
+        self.reporter.suppressed(n);
+    }
 }
 
 /// Runs a file-tree scan.
@@ -91,7 +94,6 @@ pub fn run_with(args: ScanArgs, reporter: Reporter) -> Result<u8> {
     let run = RunStats {
         files: stats.files,
         bytes: stats.bytes,
-        suppressed: scanner.suppressed(),
         ..RunStats::default()
     };
     reporter.finish(run)

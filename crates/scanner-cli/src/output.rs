@@ -268,6 +268,11 @@ impl Reporter {
         }
     }
 
+    /// Counts findings the scanner dropped because the user allowed them.
+    pub fn suppressed(&self, n: u64) {
+        self.lock().suppressed += n;
+    }
+
     /// Records an input that could not be (fully) scanned; the scan goes on.
     pub fn error(&self, path: impl Into<String>, kind: Problem, message: impl Into<String>) {
         let e = ScanError {

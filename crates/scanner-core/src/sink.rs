@@ -11,6 +11,10 @@ pub trait Sink {
     /// Part of the input was not scanned completely (e.g. [`Problem::DecodeBudget`]); the
     /// scan of the rest went on. Ignored unless a sink cares.
     fn incomplete(&mut self, _kind: Problem, _message: &str) {}
+
+    /// A finding the user allowed (inline `leakscan:allow`, a configuration allowlist) was
+    /// dropped: counted by whoever reports the run, so each scan counts its own.
+    fn suppressed(&mut self) {}
 }
 
 /// Collects findings and the problems reported beside them.
@@ -20,6 +24,8 @@ pub struct Collected {
     pub findings: Vec<Finding>,
     /// Parts of the input not scanned completely, with a message each.
     pub problems: Vec<(Problem, String)>,
+    /// Findings dropped because the user allowed them.
+    pub suppressed: u64,
 }
 
 impl Sink for Collected {
@@ -28,6 +34,9 @@ impl Sink for Collected {
     }
     fn incomplete(&mut self, kind: Problem, message: &str) {
         self.problems.push((kind, message.to_owned()));
+    }
+    fn suppressed(&mut self) {
+        self.suppressed += 1;
     }
 }
 

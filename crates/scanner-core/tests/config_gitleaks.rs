@@ -78,10 +78,12 @@ fn default_config_finds_realistic_samples_with_gitleaks_semantics() {
     let Some(path) = default_config_path() else {
         return;
     };
-    let scanner = Scanner::builder()
-        .config(Config::load(&path).unwrap())
-        .build()
-        .unwrap();
+    let scanner = common::Counted::new(
+        Scanner::builder()
+            .config(Config::load(&path).unwrap())
+            .build()
+            .unwrap(),
+    );
     let scan = |rel: &str| {
         let bytes = std::fs::read(testdata(rel)).unwrap();
         scanner.scan_bytes(&bytes, &Origin::path(rel))
@@ -128,10 +130,12 @@ fn default_config_global_allowlist_applies_to_builtin_rules_too() {
     let Some(path) = default_config_path() else {
         return;
     };
-    let scanner = Scanner::builder()
-        .config(Config::load(&path).unwrap())
-        .build()
-        .unwrap();
+    let scanner = common::Counted::new(
+        Scanner::builder()
+            .config(Config::load(&path).unwrap())
+            .build()
+            .unwrap(),
+    );
     let kubeconfig = b"users:\n- name: ci\n  user:\n    token: 8d4f1c7a9e2b6f3d0a5c8e1b7f4d2a9c\n";
     // gitleaks' global path allowlist skips vendored Go modules and node_modules.
     let vendored = "vendor/k8s.io/client-go/testdata/kubeconfig";
@@ -151,9 +155,9 @@ fn default_config_global_allowlist_applies_to_builtin_rules_too() {
     );
 }
 
-fn acme() -> (Config, Scanner) {
+fn acme() -> (Config, common::Counted) {
     let cfg = Config::load(&testdata("config/gitleaks-acme.toml")).unwrap();
-    let scanner = Scanner::builder().config(cfg.clone()).build().unwrap();
+    let scanner = common::Counted::new(Scanner::builder().config(cfg.clone()).build().unwrap());
     (cfg, scanner)
 }
 

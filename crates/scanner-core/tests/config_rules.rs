@@ -13,10 +13,10 @@ use scanner_core::{Error, Finding, Origin, Scanner, Severity};
 /// 2025-01-01T00:00:00Z.
 const NOW: i64 = 1_735_689_600;
 
-fn scanner(toml: &str) -> Scanner {
+fn scanner(toml: &str) -> common::Counted {
     let cfg = Config::parse(toml, Path::new("leakscan.toml")).expect("valid config");
     assert_eq!(cfg.format(), ConfigFormat::Leakscan);
-    Scanner::builder().now(NOW).config(cfg).build().unwrap()
+    common::Counted::new(Scanner::builder().now(NOW).config(cfg).build().unwrap())
 }
 
 fn positions(f: &[Finding]) -> Vec<(&str, usize, usize, &str)> {

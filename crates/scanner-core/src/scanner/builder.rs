@@ -1,6 +1,5 @@
 //! Building a [`Scanner`]: time, chunking, decode budget, configuration, keys.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::{Scanner, DEFAULT_CHUNK};
@@ -85,7 +84,6 @@ impl ScannerBuilder {
             now: self.now,
             chunk_size: self.chunk_size.unwrap_or(DEFAULT_CHUNK),
             decode_budget: self.decode_budget,
-            suppressed: AtomicU64::new(0),
             config: self.config,
             keys: self.keys,
             fingerprints: Fingerprinter::new(self.fingerprint_key.as_ref().map(|k| &k.0[..])),

@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -58,8 +57,6 @@ pub struct Scanner {
     chunk_size: usize,
     /// Fixed decode budget per scan call, when the builder set one.
     decode_budget: Option<usize>,
-    /// Findings dropped so far because the user allowed them (inline comment, config).
-    suppressed: AtomicU64,
     /// Custom rules and the allowlist / override policy (see `config`).
     config: Option<Arc<Config>>,
     keys: Option<Arc<KeySet>>,
@@ -144,12 +141,6 @@ impl Scanner {
     /// Starts configuring a scanner.
     pub fn builder() -> ScannerBuilder {
         ScannerBuilder::default()
-    }
-
-    /// How many findings this scanner has dropped so far because the user allowed them
-    /// (an inline `leakscan:allow` comment, a config allowlist); for the report's summary.
-    pub fn suppressed(&self) -> u64 {
-        self.suppressed.load(Ordering::Relaxed)
     }
 
     fn now(&self) -> i64 {
@@ -278,7 +269,7 @@ impl Scanner {
         let mut lines = LineIndex::new(data);
         for r in raws {
             if suppress::inline_allowed(data, r.start, r.end) {
-                self.suppressed.fetch_add(1, Ordering::Relaxed);
+                sink.suppressed();
                 continue;
             }
             let verdict = match &self.config {
@@ -293,7 +284,7 @@ impl Scanner {
                 None => Verdict::Keep(None),
             };
             let Verdict::Keep(severity_override) = verdict else {
-                self.suppressed.fetch_add(1, Ordering::Relaxed);
+                sink.suppressed();
                 continue;
             };
             let (line, column) = lines.locate(r.start);

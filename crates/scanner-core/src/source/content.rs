@@ -55,6 +55,9 @@ impl Sink for EventSink<'_> {
     fn incomplete(&mut self, kind: Problem, message: &str) {
         self.ctx.report(self.path, kind, message);
     }
+    fn suppressed(&mut self) {
+        self.ctx.suppressed(1);
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -105,6 +108,13 @@ impl<'a> Ctx<'a> {
     pub(crate) fn finding(&self, f: Finding) {
         if let Some(f) = self.held.hold(f) {
             self.events.finding(f);
+        }
+    }
+
+    /// Findings the user allowed (see [`Events::suppressed`]).
+    pub(crate) fn suppressed(&self, n: u64) {
+        if n > 0 {
+            self.events.suppressed(n);
         }
     }
 
@@ -349,6 +359,8 @@ pub(crate) struct Gathered {
     pub problems: Vec<(String, Problem, String)>,
     /// Bytes scanned: decompressed and transcoded, as for files.
     pub bytes: u64,
+    /// Findings dropped because the user allowed them.
+    pub suppressed: u64,
 }
 
 /// Collects a [`Ctx`]'s events for [`gather`].
@@ -369,6 +381,9 @@ impl Events for Gather {
         self.with(|g| g.problems.push((path.to_owned(), kind, message.to_owned())));
     }
     fn scanned(&self, _path: &str, _bytes: u64) {}
+    fn suppressed(&self, n: u64) {
+        self.with(|g| g.suppressed += n);
+    }
 }
 
 /// Scans one object as `origin` exactly as a file would be scanned (archives opened,

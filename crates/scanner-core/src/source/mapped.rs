@@ -125,6 +125,7 @@ pub(crate) fn scan_file(ctx: &Ctx<'_>, file: &File, len: u64, origin: &Origin) -
         for (kind, msg) in &found.problems {
             ctx.report(&origin.path, *kind, msg);
         }
+        ctx.suppressed(found.suppressed);
         ctx.progress(&origin.path, own_len as u64);
         let stride = count_now.then(|| {
             let next = (start_of(k + 1).max(start) - start).min(m.len());

@@ -28,4 +28,6 @@ pub trait Events: Sync {
     /// `bytes` more of a big input scanned before it is complete (its `scanned` follows
     /// with the full length); lets a progress display move during one huge file.
     fn progress(&self, _path: &str, _bytes: u64) {}
+    /// `n` findings of the input just scanned were dropped because the user allowed them.
+    fn suppressed(&self, _n: u64) {}
 }

@@ -321,7 +321,10 @@ fn scan_day(ctx: &Ctx<'_>, raw: &[u8], origin: &Origin, day: &Day<'_>) -> bool {
             if decoded.bytes.len() < MIN_STRING || !seen_text.insert(decoded.bytes.clone()) {
                 continue;
             }
-            for f in ctx.scanner.scan_bytes(&decoded.bytes, &o) {
+            let mut found = crate::sink::Collected::default();
+            ctx.scanner.scan_bytes_with(&decoded.bytes, &o, &mut found);
+            ctx.suppressed(found.suppressed);
+            for f in found.findings {
                 if !seen_secret.insert((f.rule_id.clone(), f.secret.expose().to_owned())) {
                     continue;
                 }

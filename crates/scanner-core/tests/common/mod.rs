@@ -153,3 +153,37 @@ pub fn thirdparty(name: &str) -> Option<PathBuf> {
     eprintln!("skipping: {} is absent", p.display());
     None
 }
+
+/// A scanner that adds up what the user allowed over every scan it runs: the `Scanner`
+/// keeps no per-run counters (each scan reports suppressions to its own sink), so tests
+/// that count across scans keep the total here.
+pub struct Counted {
+    pub scanner: scanner_core::Scanner,
+    total: std::cell::Cell<u64>,
+}
+
+impl Counted {
+    pub fn new(scanner: scanner_core::Scanner) -> Counted {
+        Counted {
+            scanner,
+            total: std::cell::Cell::new(0),
+        }
+    }
+
+    /// `Scanner::scan_bytes`, counting its suppressions.
+    pub fn scan_bytes(
+        &self,
+        data: &[u8],
+        origin: &scanner_core::Origin,
+    ) -> Vec<scanner_core::Finding> {
+        let mut found = scanner_core::Collected::default();
+        self.scanner.scan_bytes_with(data, origin, &mut found);
+        self.total.set(self.total.get() + found.suppressed);
+        found.findings
+    }
+
+    /// Findings dropped so far because the user allowed them.
+    pub fn suppressed(&self) -> u64 {
+        self.total.get()
+    }
+}

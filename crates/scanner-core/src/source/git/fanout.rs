@@ -96,6 +96,7 @@ pub(crate) fn scan_blob(
     for (path, kind, msg) in &found.problems {
         events.error(&super::label(commit_of(first), path), *kind, msg);
     }
+    events.suppressed(found.suppressed);
     let findings = found.findings;
     if !findings.is_empty() {
         let infos: Vec<_> = job

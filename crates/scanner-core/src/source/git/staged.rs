@@ -111,6 +111,9 @@ pub fn scan_staged_with(
         for (member, kind, msg) in &found.problems {
             events.error(member, *kind, msg);
         }
+        // Only the staged blob's own: HEAD's version is scanned below to compare, and what
+        // the user allowed there is not this commit's.
+        events.suppressed(found.suppressed);
         let mut findings = found.findings;
         if !findings.is_empty() {
             let known = match (head_id, head.as_ref()) {
