@@ -274,6 +274,11 @@ pub struct Finding {
     /// Decoded JWT details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenInfo>,
+    /// Public id of a bootstrap token (the six characters before the dot, which name Secret
+    /// `kube-system/bootstrap-token-ID` and the audit log's `system:bootstrap:ID` user);
+    /// never the secret half.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
     /// Source-specific context, e.g. Slack channel, date and poster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,

@@ -68,6 +68,9 @@ fn identity(f: &Finding) -> Vec<String> {
             }
         }
     }
+    if let Some(id) = &f.token_id {
+        parts.push(format!("token id {id}"));
+    }
     if let Some(live) = &f.live {
         let mut s = match live.status {
             LiveStatus::Live => format!(

@@ -310,6 +310,9 @@ impl Scanner {
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
             let secret_digest = self.fingerprints.secret_digest(&r.secret);
+            let token_id = (r.rule_id == rules::K8S_BOOTSTRAP_TOKEN)
+                .then(|| rules::bootstrap::public_id(&r.secret))
+                .flatten();
             let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
                 credential_id: fingerprint::credential_id(&secret_digest),
@@ -329,6 +332,7 @@ impl Scanner {
                 git: origin.git.clone(),
                 also_in: Vec::new(),
                 token,
+                token_id,
                 context: origin.context.clone(),
                 api_server: r.api_server,
                 live: None,
