@@ -51,6 +51,9 @@ pub enum AuditError {
     /// The identifiers looked for did not compile into a search automaton.
     #[error("building the search for the report's identifiers: {0}")]
     Matcher(String),
+    /// The worker threads could not be started.
+    #[error("starting worker threads: {0}")]
+    Threads(String),
 }
 
 /// Knobs of an audit.
@@ -61,6 +64,8 @@ pub struct AuditOptions {
     pub leaked_at: Option<Stamp>,
     /// Requests listed per kind (uses after the leak, Secrets read ...); the rest counted.
     pub list_limit: usize,
+    /// Worker threads searching the logs (0: one per core).
+    pub threads: usize,
 }
 
 impl Default for AuditOptions {
@@ -68,6 +73,7 @@ impl Default for AuditOptions {
         AuditOptions {
             leaked_at: None,
             list_limit: 100,
+            threads: 0,
         }
     }
 }
@@ -80,6 +86,7 @@ pub struct Audit {
     matcher: Matcher,
     summary: Summary,
     logs: Vec<LogStats>,
+    pool: rayon::ThreadPool,
     started: Instant,
 }
 
@@ -89,7 +96,13 @@ impl Audit {
         let leaks = read_report(report, opts.leaked_at)?;
         let matcher = Matcher::new(&leaks)?;
         let summary = Summary::new(leaks.iter().map(|l| l.leaked).collect(), opts.list_limit);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .thread_name(|i| format!("leakscan-audit-{i}"))
+            .build()
+            .map_err(|e| AuditError::Threads(e.to_string()))?;
         Ok(Audit {
+            pool,
             opts,
             leaks,
             matcher,
@@ -127,7 +140,9 @@ impl Audit {
         reader: &mut (dyn Read + Send),
     ) -> &LogStats {
         let mut stats = LogStats::new(label, compression);
-        stream::scan(reader, &self.matcher, &mut self.summary, &mut stats);
+        let (matcher, summary) = (&self.matcher, &mut self.summary);
+        self.pool
+            .install(|| stream::scan(reader, matcher, summary, &mut stats));
         self.logs.push(stats);
         self.logs.last().expect("just pushed")
     }
@@ -135,8 +150,7 @@ impl Audit {
     /// What the logs said about each credential.
     pub fn finish(self) -> AuditReport {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let usages = self.summary.finish_with_evictions();
-        let (usages, evicted) = usages;
+        let (usages, evicted) = self.summary.finish_with_evictions();
         let credentials: Vec<CredentialUsage> = self
             .leaks
             .into_iter()
