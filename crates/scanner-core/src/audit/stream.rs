@@ -162,6 +162,14 @@ fn read_chunks(
         let eof = match fill(reader, &mut buf, CHUNK) {
             Ok(eof) => eof,
             Err(e) => {
+                // What was read before the damage still counts (a cut last line is
+                // counted malformed).
+                if !skipping {
+                    let _ = tx.send(Ok(Chunk {
+                        data: buf,
+                        skipped_lines,
+                    }));
+                }
                 let _ = tx.send(Err(e));
                 return;
             }
