@@ -6,7 +6,6 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::mpsc;
 
-use aho_corasick::Input;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -329,18 +328,8 @@ fn search_piece(piece: &[u8], matcher: &Matcher) -> Piece {
     if start < piece.len() {
         shape(&piece[start..], &mut p);
     }
-    let Some(finder) = matcher.finder() else {
-        return p;
-    };
-    let mut pos = 0usize;
     let mut hits: Vec<Hit> = Vec::new();
-    while pos < piece.len() {
-        let Some(m) = finder.find(Input::new(piece).span(pos..piece.len())) else {
-            break;
-        };
-        let ls = memchr::memrchr(b'\n', &piece[..m.start()]).map_or(0, |i| i + 1);
-        let le = memchr::memchr(b'\n', &piece[m.end()..]).map_or(piece.len(), |i| m.end() + i);
-        pos = le + 1;
+    for (ls, le) in matcher.candidate_lines(piece) {
         let line = trimmed(&piece[ls..le]);
         if !object_shaped(line) {
             continue; // counted by the shape check
