@@ -572,8 +572,8 @@ fn a_gzip_log_is_read_by_its_magic_whatever_its_name() {
     // Two members, as `cat audit.log.1.gz audit.log.2.gz` makes; named like a plain log.
     let half = log.len() / 2;
     let cut = log[..half].rfind('\n').unwrap() + 1;
-    let mut gz = gzip(log[..cut].as_bytes());
-    gz.extend(gzip(log[cut..].as_bytes()));
+    let mut gz = gzip(&log.as_bytes()[..cut]);
+    gz.extend(gzip(&log.as_bytes()[cut..]));
     fs::write(fx.path("audit.log"), gz).unwrap();
     let run = |name: &str| {
         let out = audit(
@@ -872,7 +872,7 @@ fn a_log_larger_than_a_chunk_counts_every_use_once() {
     let mut i = 0u64;
     while log.len() < 24 << 20 {
         i += 1;
-        let (user, mine) = if i % 997 == 0 {
+        let (user, mine) = if i.is_multiple_of(997) {
             (bound.clone(), true)
         } else {
             (other.clone(), false)

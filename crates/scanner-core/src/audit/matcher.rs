@@ -216,11 +216,10 @@ impl Matcher {
                     let inv = format!("{secret}/{namespace}");
                     m.invalidated.entry(inv.clone()).or_default().push(i);
                     // The Secret's name is in every event the token authenticates (the
-                    // annotation's value), the user name in every event of the account.
-                    // No needle starts with `"` or `system:`: Teddy's fingerprints are
-                    // the first bytes, and those are in every line.
-                    needles.push(format!("{secret}\""));
-                    needles.push(format!("{inv}\""));
+                    // annotation's value; `SECRET/NS` when refused), the user name in every
+                    // event of the account. No needle starts with `"` or `system:`: Teddy's
+                    // fingerprints are the first bytes, and those are in every line.
+                    needles.push(secret.clone());
                 }
             }
         }
