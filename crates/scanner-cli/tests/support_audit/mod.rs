@@ -4,6 +4,8 @@
 //! authentication's) only on the later stage, as in a real kubeadm cluster's log.
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use serde_json::{json, Map, Value};
 
 /// One request to the API server.
