@@ -32,6 +32,9 @@ pub enum Command {
     /// Accept today's findings: write their fingerprints to a baseline file.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Was it used? Find a report's credentials in Kubernetes audit logs: when, from where,
+    /// doing what, and whether after they leaked (exit 1 if so).
+    Audit(AuditArgs),
     /// List the built-in rules (and a configuration's custom rules).
     Rules(RulesArgs),
     /// Print the version and the commit it was built from.
@@ -145,6 +148,52 @@ pub struct GitArgs {
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `leakscan audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A leakscan report: `leakscan scan|git --format json` (or jsonl) output.
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// Kubernetes audit logs: audit.k8s.io/v1 Event JSON lines, plain or gzip (told by
+    /// content, not name); "-" reads standard input.
+    #[arg(value_name = "AUDIT_LOG", required = true)]
+    pub logs: Vec<PathBuf>,
+    /// Report format [default: text on a terminal, json otherwise].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<AuditFormatArg>,
+    /// When the credentials leaked (RFC 3339), for findings without a commit date; for
+    /// history findings the earlier of this and the commit date counts.
+    #[arg(long, value_name = "RFC3339")]
+    pub leaked_at: Option<String>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Requests listed per kind and credential (uses after the leak, Secrets read ...);
+    /// the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub list_limit: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing but the report (no summary on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour in text output: auto, always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorArg,
+}
+
+/// Formats of `leakscan audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormatArg {
+    /// For people: one block per credential, most alarming first.
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0: one result per credential, at the place it leaked.
+    Sarif,
 }
 
 /// Report formats.

@@ -2,10 +2,12 @@
 //! library user would also need lives in `scanner_core`.
 
 mod args;
+mod cmd_audit;
 mod cmd_baseline;
 mod cmd_git;
 mod cmd_scan;
 mod config;
+mod dest;
 mod interrupt;
 mod keys;
 mod live;
@@ -51,6 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(a) => cmd_scan::run(a),
         Command::Git(a) => cmd_git::run(a),
         Command::Baseline(args::BaselineCommand::Create(a)) => cmd_baseline::create(a),
+        Command::Audit(a) => cmd_audit::run(a),
         Command::Rules(a) if a.check => config::check_rules(),
         Command::Rules(a) => {
             let cfg = config::load(a.config.as_deref(), &[std::path::PathBuf::from(".")])?;

@@ -13,7 +13,7 @@ use scanner_core::report::{self, Format, ReportOptions, RunStats, ScanError, Spo
 use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 
 use crate::args::{ColorArg, CommonArgs, FormatArg};
-use crate::interrupt;
+use crate::dest::Dest;
 
 /// Environment variable whose value keys fingerprints (HMAC), so reports and baselines give
 /// nothing to anyone without it.
@@ -51,27 +51,6 @@ pub fn format(common: &CommonArgs) -> Format {
         Some(FormatArg::Html) => Format::Html,
         None if common.output.is_none() && io::stdout().is_terminal() => Format::Text,
         None => Format::Json,
-    }
-}
-
-enum Dest {
-    Stdout,
-    /// Not a regular file (`/dev/null`, a FIFO, a terminal): written in place, since
-    /// renaming a temporary file over it would replace the device with a file.
-    Special(std::fs::File),
-    File {
-        path: PathBuf,
-        tmp: tempfile::NamedTempFile,
-    },
-}
-
-impl Dest {
-    fn writer(&mut self) -> Box<dyn Write + '_> {
-        match self {
-            Dest::Stdout => Box::new(io::stdout().lock()),
-            Dest::Special(f) => Box::new(f),
-            Dest::File { tmp, .. } => Box::new(tmp.as_file_mut()),
-        }
     }
 }
 
@@ -129,41 +108,7 @@ impl Reporter {
                 Baseline::load(path).with_context(|| format!("--baseline {}", path.display()))?,
             ),
         };
-        let dest = match &common.output {
-            None => Dest::Stdout,
-            Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => Dest::Special(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .with_context(|| format!("opening {}", path.display()))?,
-            ),
-            Some(path) => {
-                let dir = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or_else(|| std::path::Path::new("."));
-                let mut builder = tempfile::Builder::new();
-                builder.prefix(".leakscan-");
-                if let Some(mode) = output_mode(path, common.show_secrets) {
-                    builder.permissions(mode);
-                }
-                let tmp = builder
-                    .tempfile_in(dir)
-                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-                interrupt::remove_on_interrupt(tmp.path());
-                // The kernel masks the mode given at creation with the umask; an existing
-                // report keeps exactly the mode its owner gave it.
-                if let Ok(meta) = std::fs::metadata(path) {
-                    tmp.as_file()
-                        .set_permissions(meta.permissions())
-                        .with_context(|| format!("keeping the mode of {}", path.display()))?;
-                }
-                Dest::File {
-                    path: path.clone(),
-                    tmp,
-                }
-            }
-        };
+        let dest = Dest::open(common.output.as_deref(), common.show_secrets)?;
         let color = format == Format::Text && use_color(common);
         let opts = ReportOptions {
             show_secrets: common.show_secrets,
@@ -351,12 +296,7 @@ impl Reporter {
             })
             .context("writing the report")?;
         }
-        if let Dest::File { path, tmp } = dest {
-            let tmp_path = tmp.path().to_owned();
-            let persisted = tmp.persist(&path);
-            interrupt::forget(&tmp_path);
-            persisted.with_context(|| format!("writing {}", path.display()))?;
-        }
+        dest.commit()?;
         if !self.quiet {
             print_summary(&stats, self.fail_on_incomplete);
         }
@@ -379,35 +319,18 @@ impl Reporter {
     }
 }
 
-/// Mode of a new `--output` file: an existing file keeps its own; a new one gets the umask's
-/// default (0666 less umask, applied by the kernel) or 0600 when it will hold raw secrets.
-fn output_mode(path: &std::path::Path, show_secrets: bool) -> Option<std::fs::Permissions> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        return Some(meta.permissions());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        Some(std::fs::Permissions::from_mode(if show_secrets {
-            0o600
-        } else {
-            0o666
-        }))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = show_secrets;
-        None
-    }
-}
-
 /// Refuses an `--output` that is one of the files to scan: the report would replace the
 /// evidence (leakscan never writes into what it scans).
 pub fn refuse_output_onto_input(common: &CommonArgs, inputs: &[PathBuf]) -> Result<()> {
+    refuse_overwrite(common.output.as_deref(), inputs)
+}
+
+/// Refuses an output file that is one of `inputs` (the same file, by device and inode).
+pub fn refuse_overwrite(output: Option<&std::path::Path>, inputs: &[PathBuf]) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let Some(out) = &common.output else {
+        let Some(out) = output else {
             return Ok(());
         };
         let Ok(o) = std::fs::metadata(out) else {
@@ -426,17 +349,23 @@ pub fn refuse_output_onto_input(common: &CommonArgs, inputs: &[PathBuf]) -> Resu
         }
     }
     #[cfg(not(unix))]
-    let _ = (common, inputs);
+    let _ = (output, inputs);
     Ok(())
 }
 
 /// Whether text output is coloured: `--color`, else a terminal without NO_COLOR or TERM=dumb.
 fn use_color(common: &CommonArgs) -> bool {
-    match common.color {
+    color_wanted(common.color, common.output.is_none())
+}
+
+/// Whether to colour text: `--color`, else a terminal standard output (when the report
+/// goes there) without NO_COLOR or TERM=dumb.
+pub fn color_wanted(when: ColorArg, to_stdout: bool) -> bool {
+    match when {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            common.output.is_none()
+            to_stdout
                 && io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")

@@ -299,6 +299,11 @@ pub struct Finding {
     /// The client certificate of a leaked kubeconfig client key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateInfo>,
+    /// Public id of a bootstrap token (the six characters before the dot, which name Secret
+    /// `kube-system/bootstrap-token-ID` and the audit log's `system:bootstrap:ID` user);
+    /// never the secret half.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
     /// Source-specific context, e.g. Slack channel, date and poster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,

@@ -27,6 +27,7 @@
 
 mod allowlist;
 pub mod analyse;
+pub mod audit;
 pub mod baseline;
 mod candidate;
 pub mod config;

@@ -52,3 +52,25 @@ fn a_dotted_word_under_a_token_key_is_not_a_bootstrap_token() {
         assert!(scan("x.txt", text).is_empty(), "{text}");
     }
 }
+
+/// The public token id (what `leakscan audit` looks for as `system:bootstrap:ID`) is carried
+/// on its own; the secret half is not, and a lone `token-secret` has no id to carry.
+#[test]
+fn a_bootstrap_finding_carries_its_public_id_only() {
+    let f = scan(
+        "join.sh",
+        "kubeadm join 10.0.0.1:6443 --token x7k2p9.m4n5q8r1s3t6v9w2 \\\n  --discovery-token-ca-cert-hash sha256:1f\n",
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].token_id.as_deref(), Some("x7k2p9"));
+    let json = serde_json::to_string(&f[0]).unwrap();
+    assert!(json.contains(r#""token_id":"x7k2p9""#), "{json}");
+    assert!(!json.contains("m4n5q8r1s3t6v9w2"), "{json}");
+
+    let lone = scan(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\ntype: bootstrap.kubernetes.io/token\nstringData:\n  token-secret: m4n5q8r1s3t6v9w2\n",
+    );
+    assert_eq!(lone.len(), 1, "{lone:?}");
+    assert_eq!(lone[0].token_id, None);
+}

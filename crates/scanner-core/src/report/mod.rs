@@ -12,6 +12,7 @@ mod text;
 pub use escape::terminal_safe;
 pub use html::write_html;
 pub use json::{write_json, write_jsonl_finding};
+pub(crate) use sarif::uri;
 pub use sarif::write_sarif;
 pub use spool::Spool;
 pub use text::write_text;

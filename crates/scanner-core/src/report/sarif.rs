@@ -17,7 +17,7 @@ const INFO_URI: &str = "https://github.com/leakscan/leakscan";
 
 /// Percent-encodes what a URI reference may not hold (spaces, `%`, non-ASCII ...), keeping
 /// `/` and the `!` of `ARCHIVE!/MEMBER` labels readable.
-fn uri(path: &str) -> String {
+pub(crate) fn uri(path: &str) -> String {
     let path = path.replace('\\', "/");
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {

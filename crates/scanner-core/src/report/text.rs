@@ -79,6 +79,9 @@ pub(crate) fn identity(f: &Finding) -> Vec<String> {
             format!("certificate expires {}", c.not_after)
         });
     }
+    if let Some(id) = &f.token_id {
+        parts.push(format!("token id {id}"));
+    }
     if let Some(live) = &f.live {
         let mut s = match live.status {
             LiveStatus::Live => format!(

@@ -32,6 +32,13 @@ fn token_re() -> &'static Regex {
 /// The example of the kubeadm reference docs (`kubeadm join`, kubelet TLS bootstrapping).
 const DOC_EXAMPLE_2: &str = "07401b.f395accd246ae52d";
 
+/// The public half of a bootstrap token `ID.SECRET` (what names its Secret and its audit
+/// user); `None` for a lone secret half (a `token-secret` found without its `token-id`).
+pub(crate) fn public_id(token: &str) -> Option<String> {
+    let (id, secret) = token.split_once('.')?;
+    (id.len() == 6 && secret.len() == 16).then(|| id.to_owned())
+}
+
 /// Whether `t` is exactly a bootstrap token's shape.
 pub(crate) fn is_token(t: &[u8]) -> bool {
     let part = |p: &[u8]| {

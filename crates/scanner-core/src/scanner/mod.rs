@@ -307,6 +307,9 @@ impl Scanner {
                 .description
                 .unwrap_or_else(|| info.map_or("", |i| i.description).to_owned());
             let secret_digest = self.fingerprints.secret_digest(&r.secret);
+            let token_id = (r.rule_id == rules::K8S_BOOTSTRAP_TOKEN)
+                .then(|| rules::bootstrap::public_id(&r.secret))
+                .flatten();
             let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
                 credential_id: fingerprint::credential_id(&secret_digest),
@@ -327,6 +330,7 @@ impl Scanner {
                 also_in: Vec::new(),
                 token,
                 certificate: r.certificate,
+                token_id,
                 context: origin.context.clone(),
                 api_server: r.api_server,
                 live: None,
