@@ -194,6 +194,8 @@ pub enum AuditFormatArg {
     Json,
     /// SARIF 2.1.0: one result per credential, at the place it leaked.
     Sarif,
+    /// One self-contained HTML page, to mail with the scan's HTML report.
+    Html,
 }
 
 /// Report formats.

@@ -73,6 +73,7 @@ pub fn run(a: AuditArgs) -> Result<u8> {
             AuditFormatArg::Text => audit::write_text(&mut w, &report, color),
             AuditFormatArg::Json => audit::write_json(&mut w, &report),
             AuditFormatArg::Sarif => audit::write_sarif(&mut w, &report),
+            AuditFormatArg::Html => audit::write_html(&mut w, &report),
         }
         .and_then(|_| w.flush())
         .or_else(|e| match e.kind() {

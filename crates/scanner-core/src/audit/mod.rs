@@ -36,7 +36,7 @@ use serde::Serialize;
 pub use event::Event;
 pub use leaks::{read_report, Leak, LookupKey, Place};
 pub use matcher::{Hit, HitKind, Matcher, Request};
-pub use render::{write_json, write_sarif, write_text};
+pub use render::{write_html, write_json, write_sarif, write_text};
 pub use stamp::Stamp;
 pub use stream::{Compression, LogStats, MAX_LINE};
 pub use summary::{Listed, Observation, Summary, Tally, Usage};

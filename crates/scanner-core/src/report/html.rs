@@ -27,7 +27,7 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#1b1b1b;padding:0 1em}\
+pub(crate) const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#1b1b1b;padding:0 1em}\
 h1{font-size:1.5em}h2{font-size:1.1em;margin:.2em 0}code,pre{font:13px ui-monospace,monospace}\
 pre{background:#f4f4f4;padding:.6em;overflow-x:auto;white-space:pre-wrap}\
 section{border:1px solid #ccc;border-left:6px solid #888;border-radius:4px;padding:.6em 1em;margin:1em 0}\

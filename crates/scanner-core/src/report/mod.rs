@@ -3,7 +3,7 @@
 //! Every renderer redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
 mod escape;
-mod html;
+pub(crate) mod html;
 mod json;
 mod sarif;
 mod spool;

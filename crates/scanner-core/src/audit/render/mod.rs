@@ -1,7 +1,8 @@
-//! Rendering an audit: text for people, JSON for tools, SARIF for code scanning (one
+//! Rendering an audit: text for people, HTML to mail, JSON for tools, SARIF for code scanning (one
 //! result per credential, at the place it leaked). Nothing rendered holds a secret: the
 //! report gave none, and of the logs only names, addresses and agents are kept.
 
+mod html;
 mod sarif;
 mod text;
 
@@ -9,6 +10,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub use html::write_html;
 pub use sarif::write_sarif;
 pub use text::write_text;
 

@@ -14,7 +14,7 @@ fn paint(color: bool, code: &str, s: &str) -> String {
     }
 }
 
-fn rank(c: &CredentialUsage) -> u8 {
+pub(super) fn rank(c: &CredentialUsage) -> u8 {
     match verdict(c) {
         "used-after-leak" => 0,
         "used" => 1,
@@ -87,7 +87,7 @@ pub fn write_text(w: &mut dyn Write, report: &AuditReport, color: bool) -> io::R
     )
 }
 
-fn credential(w: &mut dyn Write, c: &CredentialUsage, color: bool) -> io::Result<()> {
+pub(super) fn credential(w: &mut dyn Write, c: &CredentialUsage, color: bool) -> io::Result<()> {
     let (label, code) = match verdict(c) {
         "used-after-leak" => ("USED AFTER LEAK", "1;31"),
         "used" => ("USED", "33"),
