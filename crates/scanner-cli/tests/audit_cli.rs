@@ -13,19 +13,11 @@ mod support_git;
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
-use std::process::Output;
 
 use serde_json::{json, Value};
-use support_audit::fixture::{
-    audit_log, fixture, Fixture, JTI, LEGACY_SECRET, NODE, OTHER_JTI, T0,
-};
-use support_audit::{bound_user, obj, sa_user, Req};
+use support_audit::fixture::{audit_log, fixture, JTI, LEGACY_SECRET, NODE, OTHER_JTI, T0};
+use support_audit::{audit, bound_user, no_secret, obj, sa_user, Req};
 use support_cli::{json_of, leakscan_in, stderr};
-
-fn audit(dir: &Path, args: &[&str]) -> Output {
-    leakscan_in(dir, &[&["audit"], args].concat())
-}
 
 fn credential<'a>(doc: &'a Value, rule: &str) -> &'a Value {
     doc["credentials"]
@@ -48,16 +40,6 @@ fn values(tally: &Value) -> Vec<(String, u64)> {
             )
         })
         .collect()
-}
-
-fn no_secret(fx: &Fixture, what: &str, text: &str) {
-    for s in &fx.secrets {
-        assert!(
-            !text.contains(s.as_str()),
-            "{what} holds a secret ({}…)",
-            &s[..8]
-        );
-    }
 }
 
 #[test]
@@ -609,51 +591,4 @@ fn a_log_larger_than_a_chunk_counts_every_use_once() {
     assert_eq!(doc["logs"][0]["malformed"], 0);
     // Only the lines holding the jti looked for are parsed.
     assert_eq!(doc["logs"][0]["parsed"], 2 * uses as u64);
-}
-
-#[test]
-fn the_html_audit_is_a_self_contained_page_most_alarming_first() {
-    let fx = fixture();
-    fs::write(fx.path("audit.log"), audit_log(&fx)).unwrap();
-    let args = [
-        fx.s("report-digest.json"),
-        "audit.log".to_owned(),
-        "--leaked-at".to_owned(),
-        "2024-06-01T00:00:00Z".to_owned(),
-    ];
-    let as_args = |extra: &[&str]| -> Vec<String> {
-        args.iter()
-            .cloned()
-            .chain(extra.iter().map(|s| s.to_string()))
-            .collect()
-    };
-    let html_args = as_args(&["--format", "html"]);
-    let html_args: Vec<&str> = html_args.iter().map(String::as_str).collect();
-    let out = audit(fx.dir.path(), &html_args);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let html = String::from_utf8(out.stdout.clone()).unwrap();
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    for attr in ["<script", "src=", "href=", "url("] {
-        assert!(!html.contains(attr), "{attr} in a self-contained page");
-    }
-    no_secret(&fx, "the HTML audit", &html);
-    // Every credential of the JSON audit has its section, the used-after-leak ones first.
-    let json_args = as_args(&["--format", "json"]);
-    let json_args: Vec<&str> = json_args.iter().map(String::as_str).collect();
-    let doc = json_of(&audit(fx.dir.path(), &json_args));
-    let creds = doc["credentials"].as_array().unwrap();
-    assert_eq!(html.matches("<section ").count(), creds.len());
-    for c in creds {
-        let id = c["credential_id"].as_str().unwrap();
-        assert!(html.contains(&format!("credential {id}")), "{id}");
-    }
-    let first_quiet = html
-        .find("<section class=\"low\"")
-        .or(html.find("<section class=\"info\""));
-    let last_alarm = html
-        .rfind("<section class=\"critical\"")
-        .expect("a use after the leak");
-    assert!(first_quiet.is_none_or(|q| q > last_alarm));
-    assert!(html.contains("used after the leak"));
-    assert!(html.contains("X-Forwarded-For"));
 }

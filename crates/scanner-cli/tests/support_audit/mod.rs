@@ -260,3 +260,19 @@ fn uri_of(o: &Value, verb: &str) -> String {
     }
     u
 }
+
+/// Runs `leakscan audit ARGS` in `dir`.
+pub fn audit(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    crate::support_cli::leakscan_in(dir, &[&["audit"], args].concat())
+}
+
+/// Fails if `text` holds any of the fixture's secrets.
+pub fn no_secret(fx: &fixture::Fixture, what: &str, text: &str) {
+    for s in &fx.secrets {
+        assert!(
+            !text.contains(s.as_str()),
+            "{what} holds a secret ({}…)",
+            &s[..8]
+        );
+    }
+}
