@@ -123,9 +123,10 @@ pub struct RulesArgs {
 /// `leakscan git`.
 #[derive(Debug, Args)]
 pub struct GitArgs {
-    /// Repository (work tree or bare git directory).
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    /// Repositories (work trees or bare git directories), scanned one after another; one
+    /// that cannot be scanned is reported (repository-error) and the others go on.
+    #[arg(default_value = ".", value_name = "REPO")]
+    pub repos: Vec<PathBuf>,
     /// Only commits in this range, e.g. origin/main..HEAD (the pull-request case).
     #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
     pub range: Option<String>,

@@ -19,7 +19,7 @@ pub fn create(args: BaselineCreateArgs) -> Result<u8> {
         _ => bail!("--git takes exactly one repository path"),
     };
     let git = GitArgs {
-        repo,
+        repos: vec![repo],
         range: None,
         since_commit: None,
         staged: false,

@@ -11,11 +11,12 @@ use crate::args::GitArgs;
 use crate::config;
 use crate::output::{build_scanner, Reporter};
 
-/// Forwards a git source's events to the reporter.
-struct ToReporter<'a>(&'a Reporter);
+/// Forwards a git source's events to the reporter, naming the repository in findings.
+struct ToReporter<'a>(&'a Reporter, &'a str);
 
 impl Events for ToReporter<'_> {
-    fn finding(&self, finding: Finding) {
+    fn finding(&self, mut finding: Finding) {
+        finding.repository = Some(self.1.to_owned());
         self.0.finding(finding);
     }
     fn error(&self, path: &str, kind: Problem, message: &str) {
@@ -35,15 +36,44 @@ pub fn run(args: GitArgs) -> Result<u8> {
 
 /// Runs the scan into `reporter` (a report, or a baseline for `leakscan baseline create`).
 pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
-    let config = config::load(
-        args.common.config.as_deref(),
-        std::slice::from_ref(&args.repo),
-    )?;
-    let scanner = build_scanner(&args.common, config)?;
-    config::report_skipped(scanner.config(), &reporter);
-    let events = ToReporter(&reporter);
-    let repo = args.repo.display().to_string();
+    if args.staged && args.repos.len() > 1 {
+        anyhow::bail!("--staged scans one repository (the one being committed to)");
+    }
     let mut stats = RunStats::default();
+    let several = args.repos.len() > 1;
+    for repo in &args.repos {
+        match scan_repo(&args, repo, &reporter, &mut stats) {
+            Ok(()) => {}
+            // Several repositories: one that fails is an error entry, the rest go on.
+            Err(e) if several => reporter.error(
+                repo.display().to_string(),
+                Problem::RepositoryError,
+                format!("{e:#}"),
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    let (quiet, exit_code) = (args.common.quiet, args.common.exit_code);
+    let code = reporter.finish(stats)?;
+    if args.staged && !quiet && code != 0 {
+        eprintln!("{}", blocked_message(code == exit_code));
+    }
+    Ok(code)
+}
+
+/// Scans one repository into `reporter`, adding to `stats`.
+fn scan_repo(
+    args: &GitArgs,
+    repo_path: &std::path::Path,
+    reporter: &Reporter,
+    stats: &mut RunStats,
+) -> Result<()> {
+    // Each repository's own leakscan.toml, unless --config names one for all.
+    let config = config::load(args.common.config.as_deref(), &[repo_path.to_path_buf()])?;
+    let scanner = build_scanner(&args.common, config)?;
+    config::report_skipped(scanner.config(), reporter);
+    let repo = repo_path.display().to_string();
+    let events = ToReporter(reporter, &repo);
     let archive = ArchiveLimits {
         max_depth: args.archive_depth,
         ..ArchiveLimits::default()
@@ -53,11 +83,11 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             max_blob_size: Some(args.max_file_size),
             archive,
         };
-        let s = git::scan_staged_with(&args.repo, &scanner, &opts, &events)
+        let s = git::scan_staged_with(repo_path, &scanner, &opts, &events)
             .with_context(|| format!("scanning the staged changes of {repo}"))?;
-        stats.files = s.files;
-        stats.bytes = s.bytes;
-        stats.skipped = s.skipped;
+        stats.files += s.files;
+        stats.bytes += s.bytes;
+        stats.skipped += s.skipped;
     } else {
         let selection = match (&args.range, &args.since_commit) {
             (Some(r), _) => Selection::Range(r.clone()),
@@ -71,16 +101,16 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             max_blob_size: Some(args.max_file_size),
             archive,
         };
-        let s = git::scan_history(&args.repo, &scanner, &opts, &events)
+        let s = git::scan_history(repo_path, &scanner, &opts, &events)
             .with_context(|| format!("scanning the history of {repo}"))?;
-        stats.files = s.blobs;
-        stats.bytes = s.bytes;
-        stats.commits = Some(s.commits);
+        stats.files += s.blobs;
+        stats.bytes += s.bytes;
+        *stats.commits.get_or_insert(0) += s.commits;
         if args.common.verbose {
             let p = s.phases;
             // Wall clock for the two phases; thread seconds (all workers) within the second.
             eprintln!(
-                "leakscan: phases: walk {:.2}s, blobs {:.2}s (thread time: read+inflate {:.2}s, scan {:.2}s)",
+                "leakscan: phases: walk {:.2}s, blobs {:.2}s (thread time: read+inflate {:.2}s, scan {:.2}s) in {repo}",
                 p.walk.as_secs_f64(),
                 p.blobs.as_secs_f64(),
                 p.read.as_secs_f64(),
@@ -88,12 +118,7 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             );
         }
     }
-    let (quiet, exit_code) = (args.common.quiet, args.common.exit_code);
-    let code = reporter.finish(stats)?;
-    if args.staged && !quiet && code != 0 {
-        eprintln!("{}", blocked_message(code == exit_code));
-    }
-    Ok(code)
+    Ok(())
 }
 
 /// What a pre-commit user reads when the hook stops a commit: why, and every way on.

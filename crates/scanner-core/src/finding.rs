@@ -287,6 +287,10 @@ pub struct Finding {
     pub(crate) secret_digest: [u8; 32],
     /// Decoding steps that revealed it, outermost first; empty when found as is.
     pub decoded_from: Vec<String>,
+    /// The repository a history finding is in, as given on the command line (`leakscan git
+    /// REPO…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// Commit provenance for history scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,

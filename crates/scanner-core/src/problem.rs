@@ -105,6 +105,9 @@ problems! {
     ShallowClone = "shallow-clone", Incomplete;
     /// A git submodule: its commits live in another repository and are not scanned.
     Submodule = "submodule", Incomplete;
+    /// A whole repository of a several-repository run that could not be scanned (not a
+    /// repository, unreadable, a bad revision); the others were.
+    RepositoryError = "repository-error", Incomplete;
     /// Decoded layers cut short by the decoding budget.
     DecodeBudget = "decode-budget", Incomplete;
     /// A hidden file or directory (name starting with `.`) left out by `--skip-hidden`; a

@@ -326,6 +326,7 @@ impl Scanner {
                 byte_length: (r.end - r.start) as u64,
                 secret: Secret::new(r.secret),
                 decoded_from: r.steps.iter().map(|s| s.as_str().to_owned()).collect(),
+                repository: None,
                 git: origin.git.clone(),
                 also_in: Vec::new(),
                 token,
