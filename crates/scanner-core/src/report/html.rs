@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::spool::{Fragments, Groups, Key, Spool};
 use super::{shown_secret, text, Format, Report, ReportOptions, RunStats, ScanError};
 use crate::analyse::remediation;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 
 /// `&`, `<`, `>`, `"` and `'` as entities: everything leakscan prints comes from scanned
 /// input (paths, claims, commit messages) and must stay text.
@@ -81,11 +81,7 @@ pub(crate) fn finding_row(f: &Finding) -> String {
 
 /// Writes the HTML report of `report`, findings grouped by credential in arrival order.
 pub fn write_html(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let mut spool = Spool::in_order(Format::Html, *opts)?;
-    for f in &report.findings {
-        spool.push(f)?;
-    }
-    spool.finish(w, &report.stats, &report.errors)
+    Spool::render(Format::Html, report, opts, w)
 }
 
 /// The whole document from spooled fragments, credentials in key order.
@@ -104,19 +100,7 @@ pub(crate) fn write_spooled(
          <title>leakscan report</title><style>{STYLE}</style></head><body>"
     )?;
     writeln!(w, "<h1>leakscan report</h1>")?;
-    let mut tally = Vec::new();
-    for s in [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ] {
-        let n = groups.values().filter(|g| g.severity == s).count();
-        if n > 0 {
-            tally.push(format!("{n} {s}"));
-        }
-    }
+    let tally = super::spool::severity_tally(groups);
     let credentials = groups.len();
     writeln!(
         w,

@@ -24,11 +24,7 @@ pub(crate) fn finding_value(f: &Finding, opts: &ReportOptions) -> io::Result<Val
 
 /// Writes `{"version", "findings", "stats", "errors"}`, pretty-printed.
 pub fn write_json(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let mut spool = Spool::in_order(Format::Json, *opts)?;
-    for f in &report.findings {
-        spool.push(f)?;
-    }
-    spool.finish(w, &report.stats, &report.errors)
+    Spool::render(Format::Json, report, opts, w)
 }
 
 /// The JSON document from spooled findings, streamed: nothing but one finding at a time

@@ -137,11 +137,7 @@ pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
 
 /// Writes a SARIF 2.1.0 log with one run.
 pub fn write_sarif(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let mut spool = Spool::in_order(Format::Sarif, *opts)?;
-    for f in &report.findings {
-        spool.push(f)?;
-    }
-    spool.finish(w, &report.stats, &report.errors)
+    Spool::render(Format::Sarif, report, opts, w)
 }
 
 /// The SARIF log from spooled results, streamed one result at a time.

@@ -197,6 +197,20 @@ impl Spool {
         Ok(())
     }
 
+    /// Renders a whole in-memory report in `format`, findings in the order given.
+    pub(crate) fn render(
+        format: Format,
+        report: &super::Report,
+        opts: &ReportOptions,
+        w: &mut dyn Write,
+    ) -> io::Result<()> {
+        let mut spool = Spool::in_order(format, *opts)?;
+        for f in &report.findings {
+            spool.push(f)?;
+        }
+        spool.finish(w, &report.stats, &report.errors)
+    }
+
     /// Whether the report groups locations by credential (text and HTML).
     fn grouped(&self) -> bool {
         matches!(self.format, Format::Text | Format::Html)
@@ -312,4 +326,22 @@ pub(crate) fn write_indented(w: &mut dyn Write, bytes: &[u8], n: usize) -> io::R
         w.write_all(line)?;
     }
     Ok(())
+}
+
+/// `N critical, M high, …` over the credentials of a grouped report (highest severity of
+/// each), most severe first.
+pub(crate) fn severity_tally(groups: &Groups) -> Vec<String> {
+    [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ]
+    .into_iter()
+    .filter_map(|s| {
+        let n = groups.values().filter(|g| g.severity == s).count();
+        (n > 0).then(|| format!("{n} {s}"))
+    })
+    .collect()
 }

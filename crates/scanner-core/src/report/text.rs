@@ -165,11 +165,7 @@ pub(crate) fn finding_line(f: &Finding, _opts: &ReportOptions) -> String {
 
 /// Writes findings grouped by credential, a severity tally and the inputs that failed.
 pub fn write_text(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
-    let mut spool = Spool::in_order(super::Format::Text, *opts)?;
-    for f in &report.findings {
-        spool.push(f)?;
-    }
-    spool.finish(w, &report.stats, &report.errors)
+    Spool::render(super::Format::Text, report, opts, w)
 }
 
 /// The text report from spooled finding lines, in key order (grouped by credential).
@@ -210,19 +206,7 @@ pub(crate) fn write_spooled(
     if keys.is_empty() {
         writeln!(w, "No findings.")?;
     } else {
-        let mut tally = Vec::new();
-        for s in [
-            Severity::Critical,
-            Severity::High,
-            Severity::Medium,
-            Severity::Low,
-            Severity::Info,
-        ] {
-            let n = groups.values().filter(|g| g.severity == s).count();
-            if n > 0 {
-                tally.push(format!("{n} {s}"));
-            }
-        }
+        let tally = super::spool::severity_tally(groups);
         writeln!(
             w,
             "\n{} in {}: {}",
