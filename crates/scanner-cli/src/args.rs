@@ -124,9 +124,18 @@ pub struct RulesArgs {
 #[derive(Debug, Args)]
 pub struct GitArgs {
     /// Repositories (work trees or bare git directories), scanned one after another; one
-    /// that cannot be scanned is reported (repository-error) and the others go on.
-    #[arg(default_value = ".", value_name = "REPO")]
+    /// that cannot be scanned is reported (repository-error) and the others go on
+    /// [default: ., unless --repos is given].
+    #[arg(value_name = "REPO")]
     pub repos: Vec<PathBuf>,
+    /// More repositories, one path a line (blank lines and `#` comments skipped).
+    #[arg(long = "repos", value_name = "FILE", conflicts_with = "staged")]
+    pub repos_file: Option<PathBuf>,
+    /// Scan only this shard of the repositories: `I/N` (0 <= I < N) by a stable hash of each
+    /// repository as written, or `k8s-job/N` to take I from JOB_COMPLETION_INDEX (a
+    /// Kubernetes Indexed Job).
+    #[arg(long, value_name = "I/N", conflicts_with = "staged")]
+    pub shard: Option<String>,
     /// Only commits in this range, e.g. origin/main..HEAD (the pull-request case).
     #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
     pub range: Option<String>,

@@ -20,6 +20,8 @@ pub fn create(args: BaselineCreateArgs) -> Result<u8> {
     };
     let git = GitArgs {
         repos: vec![repo],
+        repos_file: None,
+        shard: None,
         range: None,
         since_commit: None,
         staged: false,

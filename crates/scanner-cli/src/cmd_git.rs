@@ -9,6 +9,7 @@ use scanner_core::{Finding, Problem};
 
 use crate::args::GitArgs;
 use crate::config;
+use crate::fleet;
 use crate::output::{build_scanner, Reporter};
 
 /// Forwards a git source's events to the reporter, naming the repository in findings.
@@ -36,12 +37,27 @@ pub fn run(args: GitArgs) -> Result<u8> {
 
 /// Runs the scan into `reporter` (a report, or a baseline for `leakscan baseline create`).
 pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
-    if args.staged && args.repos.len() > 1 {
+    let mut repos = fleet::repositories(&args.repos, args.repos_file.as_deref())?;
+    if args.staged && repos.len() > 1 {
         anyhow::bail!("--staged scans one repository (the one being committed to)");
     }
+    let several = repos.len() > 1 || args.repos_file.is_some();
+    if let Some(spec) = &args.shard {
+        let job = std::env::var("JOB_COMPLETION_INDEX").ok();
+        let shard = fleet::Shard::parse(spec, job.as_deref())?;
+        let listed = repos.len();
+        repos.retain(|r| shard.takes(r));
+        if !args.common.quiet {
+            eprintln!(
+                "leakscan: shard {}/{}: {} of {listed} repositories",
+                shard.index,
+                shard.count,
+                repos.len()
+            );
+        }
+    }
     let mut stats = RunStats::default();
-    let several = args.repos.len() > 1;
-    for repo in &args.repos {
+    for repo in &repos {
         match scan_repo(&args, repo, &reporter, &mut stats) {
             Ok(()) => {}
             // Several repositories: one that fails is an error entry, the rest go on.

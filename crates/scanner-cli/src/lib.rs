@@ -8,6 +8,7 @@ mod cmd_git;
 mod cmd_scan;
 mod config;
 mod dest;
+mod fleet;
 mod interrupt;
 mod keys;
 mod live;

@@ -86,3 +86,69 @@ fn staged_takes_one_repository() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--staged scans one repository"));
 }
+
+/// Fingerprints (and repositories) a `leakscan git` run reports, with its stderr.
+fn fingerprints(args: &[&str], env: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_leakscan"));
+    cmd.args(args).args(["--format", "json", "--no-progress"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = json_of(&out);
+    let mut fps: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["fingerprint"].as_str().unwrap().to_owned(),
+                f["repository"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    fps.sort();
+    (fps, err)
+}
+
+#[test]
+fn shards_of_a_repository_list_add_up_to_one_run() {
+    let repos: Vec<Repo> = (0..12)
+        .map(|i| repo_with(&format!("svc-{i}/.env"), &format!("token-{i:05}")))
+        .collect();
+    let list = tempfile::NamedTempFile::new().unwrap();
+    let mut text = String::from("# the fleet\n\n");
+    for r in &repos {
+        text.push_str(&format!("{}\n", r.path().display()));
+    }
+    std::fs::write(list.path(), text).unwrap();
+    let file = list.path().to_str().unwrap();
+    let (all, _) = fingerprints(&["git", "--repos", file], &[]);
+    assert_eq!(all.len(), 12);
+    let mut union = Vec::new();
+    for i in 0..4 {
+        let spec = format!("{i}/4");
+        let (part, err) = fingerprints(&["git", "--repos", file, "--shard", &spec], &[]);
+        assert!(
+            err.contains(&format!(
+                "leakscan: shard {i}/4: {} of 12 repositories",
+                part.len()
+            )),
+            "{err}"
+        );
+        union.extend(part);
+    }
+    union.sort();
+    assert_eq!(union, all, "shards are disjoint and cover every repository");
+    // An Indexed Job's pod takes its index from the environment.
+    let (two, _) = fingerprints(&["git", "--repos", file, "--shard", "2/4"], &[]);
+    let (job, _) = fingerprints(
+        &["git", "--repos", file, "--shard", "k8s-job/4"],
+        &[("JOB_COMPLETION_INDEX", "2")],
+    );
+    assert_eq!(job, two);
+    let out = leakscan(&["git", "--repos", file, "--shard", "k8s-job/4"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JOB_COMPLETION_INDEX"));
+}
