@@ -49,7 +49,7 @@ fn each_kind_is_matched_by_its_own_identifier_only() {
     let out = audit(
         fx.dir.path(),
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "audit.log",
             "--format",
             "json",
@@ -195,7 +195,7 @@ fn uses_before_the_leak_time_do_not_fail_the_run() {
     let out = audit(
         fx.dir.path(),
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "audit.log",
             "-f",
             "json",
@@ -219,7 +219,7 @@ fn uses_before_the_leak_time_do_not_fail_the_run() {
     let out = audit(
         fx.dir.path(),
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "audit.log",
             "-f",
             "text",
@@ -255,7 +255,7 @@ fn a_gzip_log_is_read_by_its_magic_whatever_its_name() {
         let out = audit(
             fx.dir.path(),
             &[
-                &fx.s("report-digest.json"),
+                &fx.s("report.json"),
                 name,
                 "-f",
                 "json",
@@ -281,7 +281,7 @@ fn a_gzip_log_is_read_by_its_magic_whatever_its_name() {
     let out = audit(
         fx.dir.path(),
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "cut.log.gz",
             "-f",
             "json",
@@ -433,7 +433,7 @@ fn errors_exit_2_and_malformed_lines_do_not_stop_the_stream() {
     let out = audit(
         dir,
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "noisy.log",
             "-f",
             "json",
@@ -457,7 +457,7 @@ fn no_output_holds_a_secret_and_sarif_is_valid() {
     let dir = fx.dir.path();
     let args = |f: &'static str| -> Vec<String> {
         vec![
-            fx.s("report-digest.json"),
+            fx.s("report.json"),
             "audit.log".into(),
             "-f".into(),
             f.into(),
@@ -477,7 +477,7 @@ fn no_output_holds_a_secret_and_sarif_is_valid() {
     let out = audit(
         dir,
         &[
-            &fx.s("report-digest.json"),
+            &fx.s("report.json"),
             "audit.log",
             "-f",
             "sarif",

@@ -19,7 +19,7 @@ fn the_html_audit_is_a_self_contained_page_most_alarming_first() {
     let fx = fixture();
     fs::write(fx.path("audit.log"), audit_log(&fx)).unwrap();
     let args = [
-        fx.s("report-digest.json"),
+        fx.s("report.json"),
         "audit.log".to_owned(),
         "--leaked-at".to_owned(),
         "2024-06-01T00:00:00Z".to_owned(),
