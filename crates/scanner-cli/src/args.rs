@@ -123,12 +123,14 @@ pub struct RulesArgs {
 /// `leakscan git`.
 #[derive(Debug, Args)]
 pub struct GitArgs {
-    /// Repositories (work trees or bare git directories), scanned one after another; one
-    /// that cannot be scanned is reported (repository-error) and the others go on
-    /// [default: ., unless --repos is given].
+    /// Repositories, scanned one after another: work trees, bare git directories or clone
+    /// URLs (https://, http://, ssh://, git://, file://, user@host:path), cloned bare into
+    /// a temporary directory and removed once scanned; git finds the credentials (helpers,
+    /// GIT_ASKPASS, SSH agent) and never prompts. One that cannot be scanned is reported
+    /// (repository-error) and the others go on [default: ., unless --repos is given].
     #[arg(value_name = "REPO")]
     pub repos: Vec<PathBuf>,
-    /// More repositories, one path a line (blank lines and `#` comments skipped).
+    /// More repositories, one path or URL a line (blank lines and `#` comments skipped).
     #[arg(long = "repos", value_name = "FILE", conflicts_with = "staged")]
     pub repos_file: Option<PathBuf>,
     /// Scan only this shard of the repositories: `I/N` (0 <= I < N) by a stable hash of each
