@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use scanner_core::baseline::Baseline;
 use scanner_core::config::Config;
-use scanner_core::report::{self, Format, ReportOptions, RunStats, ScanError, Spool};
+use scanner_core::report::{self, ConfigDigest, Format, ReportOptions, RunStats, ScanError, Spool};
 use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 
 use crate::args::{ColorArg, CommonArgs, FormatArg};
@@ -39,6 +39,42 @@ pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scan
         b = b.keys(crate::keys::load(common)?);
     }
     b.build().context("compiling rules")
+}
+
+/// The report's `config_digest`: what decides a run's findings, so that `leakscan merge`
+/// joins only shards scanned alike — built-in rules, the `--config` file (a leakscan.toml
+/// found in a scanned tree or repository belongs to what is scanned, not to the run), the
+/// fingerprint key, and the options that change findings or their severity.
+pub fn config_digest(common: &CommonArgs) -> Result<String> {
+    let mut d = ConfigDigest::new();
+    if let Some(path) = &common.config {
+        let cfg =
+            Config::load(path).with_context(|| format!("configuration {}", path.display()))?;
+        d = d.config(&cfg);
+    }
+    if let Some(key) = std::env::var_os(FINGERPRINT_KEY_VAR) {
+        d = d.fingerprint_key(&key.into_encoded_bytes());
+    }
+    // Files by their content: the same baseline or key on two machines is one.
+    let file = |p: &std::path::Path| -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        Ok(format!("{:x}", Sha256::digest(bytes)))
+    };
+    d = d.option("min-severity", common.min_severity.as_str());
+    if let Some(b) = &common.baseline {
+        d = d.option("baseline", &file(b)?);
+    }
+    for k in common.jwks.iter().chain(&common.public_key) {
+        d = d.option("key", &file(k)?);
+    }
+    if let Some(now) = &common.now {
+        d = d.option("now", now);
+    }
+    if common.verify_live {
+        d = d.option("verify-live", &common.api_server.join(" "));
+    }
+    Ok(d.finish())
 }
 
 /// The report format: explicit, else text on a terminal and JSON otherwise.
@@ -129,7 +165,12 @@ impl Reporter {
                 held: Vec::new(),
                 spool: match format {
                     Format::Jsonl => None,
-                    _ => Some(Spool::new(format, opts).context("creating the report spool")?),
+                    _ => {
+                        let mut spool =
+                            Spool::new(format, opts).context("creating the report spool")?;
+                        spool.set_config_digest(config_digest(common)?);
+                        Some(spool)
+                    }
                 },
                 accepted: None,
                 reported: 0,

@@ -72,6 +72,7 @@ fn report() -> (Report, Vec<String>) {
             message: "invalid central directory".into(),
         }],
         findings,
+        config_digest: None,
     };
     (report, secrets)
 }

@@ -5,6 +5,7 @@
 mod escape;
 pub(crate) mod html;
 mod json;
+mod provenance;
 mod sarif;
 mod spool;
 mod text;
@@ -12,6 +13,7 @@ mod text;
 pub use escape::terminal_safe;
 pub use html::write_html;
 pub use json::{write_json, write_jsonl_finding};
+pub use provenance::{ConfigDigest, Tool};
 pub(crate) use sarif::uri;
 pub use sarif::write_sarif;
 pub use spool::Spool;
@@ -19,7 +21,7 @@ pub use text::write_text;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 
@@ -40,7 +42,7 @@ pub enum Format {
 }
 
 /// Something that went wrong with one input; the scan went on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScanError {
     /// The input (path, `ARCHIVE!/MEMBER`, commit:path ...).
     pub path: String,
@@ -51,7 +53,8 @@ pub struct ScanError {
 }
 
 /// Counters for one run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunStats {
     /// Inputs scanned (files, archive members, blobs).
     pub files: u64,
@@ -102,6 +105,9 @@ pub struct Report {
     pub stats: RunStats,
     /// Inputs that could not be (fully) scanned.
     pub errors: Vec<ScanError>,
+    /// The run's [`ConfigDigest`], written as the JSON report's `config_digest` (and in
+    /// SARIF's invocation properties) so `leakscan merge` can tell reports apart.
+    pub config_digest: Option<String>,
 }
 
 /// Knobs shared by all renderers.

@@ -148,6 +148,7 @@ pub(crate) fn write_spooled(
     results: &mut Fragments<'_>,
     stats: &RunStats,
     errors: &[ScanError],
+    config_digest: Option<&str>,
 ) -> io::Result<()> {
     // One rules[] entry per rule id that occurs, in order of first appearance.
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -181,7 +182,7 @@ pub(crate) fn write_spooled(
         "informationUri": INFO_URI,
         "rules": rules_out,
     }});
-    let invocations = json!([{
+    let mut invocations = json!([{
         "executionSuccessful": true,
         "toolExecutionNotifications": notifications,
         "properties": {
@@ -191,6 +192,9 @@ pub(crate) fn write_spooled(
             "skipped_by_reason": stats.skipped_by_reason,
         },
     }]);
+    if let Some(d) = config_digest {
+        invocations[0]["properties"]["config_digest"] = json!(d);
+    }
     write!(
         w,
         "{{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \
