@@ -5,6 +5,7 @@
 mod escape;
 pub(crate) mod html;
 mod json;
+pub mod merge;
 mod provenance;
 mod sarif;
 mod spool;
@@ -13,6 +14,7 @@ mod text;
 pub use escape::terminal_safe;
 pub use html::write_html;
 pub use json::{write_json, write_jsonl_finding};
+pub use merge::{MergeError, MergeSummary, Merger};
 pub use provenance::{ConfigDigest, Tool};
 pub(crate) use sarif::uri;
 pub use sarif::write_sarif;
