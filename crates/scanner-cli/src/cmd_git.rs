@@ -16,7 +16,8 @@ use crate::fleet::{self, Target};
 use crate::interrupt;
 use crate::output::{build_scanner, Reporter};
 
-/// Forwards a git source's events to the reporter, naming the repository in findings.
+/// Forwards a git source's events to the reporter, naming the repository in findings and
+/// errors.
 struct ToReporter<'a>(&'a Reporter, &'a str);
 
 impl Events for ToReporter<'_> {
@@ -25,7 +26,7 @@ impl Events for ToReporter<'_> {
         self.0.finding(finding);
     }
     fn error(&self, path: &str, kind: Problem, message: &str) {
-        self.0.error(path, kind, message);
+        self.0.error_in(Some(self.1), path, kind, message);
     }
     fn scanned(&self, _path: &str, _bytes: u64) {}
     fn suppressed(&self, n: u64) {
@@ -49,6 +50,9 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
         anyhow::bail!("--staged scans the index of a local repository, not a clone URL");
     }
     let several = repos.len() > 1 || args.repos_file.is_some();
+    if several {
+        reporter.name_repositories();
+    }
     if let Some(spec) = &args.shard {
         let job = std::env::var("JOB_COMPLETION_INDEX").ok();
         let shard = fleet::Shard::parse(spec, job.as_deref())?;
@@ -87,7 +91,14 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
             Ok(()) => {}
             // Several repositories: one that fails is an error entry, the rest go on.
             Err(e) if several => {
-                reporter.error(repo.name(), Problem::RepositoryError, format!("{e:#}"))
+                let name = repo.name();
+                let repository = Some(name.as_str());
+                reporter.error_in(
+                    repository,
+                    &name,
+                    Problem::RepositoryError,
+                    format!("{e:#}"),
+                )
             }
             Err(e) => return Err(e),
         }

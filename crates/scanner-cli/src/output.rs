@@ -259,12 +259,31 @@ impl Reporter {
         self.lock().suppressed += n;
     }
 
+    /// The report is of several repositories: text and HTML locations name theirs.
+    pub fn name_repositories(&self) {
+        if let Some(s) = &mut self.lock().spool {
+            s.name_repositories();
+        }
+    }
+
     /// Records an input that could not be (fully) scanned; the scan goes on.
     pub fn error(&self, path: impl Into<String>, kind: Problem, message: impl Into<String>) {
+        self.error_in(None, path, kind, message);
+    }
+
+    /// An input of `repository` (a multi-repository git scan) that could not be scanned.
+    pub fn error_in(
+        &self,
+        repository: Option<&str>,
+        path: impl Into<String>,
+        kind: Problem,
+        message: impl Into<String>,
+    ) {
         let e = ScanError {
             path: path.into(),
             kind,
             message: message.into(),
+            repository: repository.map(str::to_owned),
         };
         // Media are expected in any tree (a checkout can hold thousands), and what
         // --skip-hidden, --respect-gitignore and --exclude leave out was asked for: they are
@@ -276,7 +295,7 @@ impl Reporter {
         if self.verbose || !self.quiet && !routine {
             eprintln!(
                 "leakscan: warning: {}: {} ({})",
-                report::terminal_safe(&e.path),
+                report::terminal_safe(&e.location()),
                 report::terminal_safe(&e.message),
                 e.kind
             );
@@ -315,7 +334,7 @@ impl Reporter {
             credentials,
             ..
         } = inner;
-        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        errors.sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
         stats.elapsed_secs = elapsed;
         stats.findings = reported;
         stats.credentials = credentials.len() as u64;

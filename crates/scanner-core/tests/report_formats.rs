@@ -70,6 +70,7 @@ fn report() -> (Report, Vec<String>) {
             path: "broken.zip".into(),
             kind: scanner_core::Problem::CorruptArchive,
             message: "invalid central directory".into(),
+            repository: None,
         }],
         findings,
         config_digest: None,

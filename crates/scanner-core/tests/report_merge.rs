@@ -165,9 +165,10 @@ fn shard(findings: &[Finding], repo: &str, files: u64, digest: &str) -> Vec<u8> 
             ..RunStats::default()
         },
         errors: vec![ScanError {
-            path: format!("{repo}:link"),
+            path: "link".into(),
             kind: Problem::Symlink,
             message: "not followed".into(),
+            repository: Some(repo.to_owned()),
         }],
         config_digest: Some(digest.to_owned()),
     };
@@ -242,6 +243,10 @@ fn one_token_in_three_repositories_is_one_credential_and_duplicates_count_once()
             "{text}"
         );
     }
+    assert!(
+        text.contains("  https://git.example/b: link: not followed (symlink)"),
+        "{text}"
+    );
     // The reports held raw secrets; the merge redacts them.
     assert!(!text.contains(&shared) && !text.contains(&own));
     assert!(text.contains("[REDACTED"));
@@ -252,6 +257,26 @@ fn one_token_in_three_repositories_is_one_credential_and_duplicates_count_once()
     assert_eq!(doc["tool"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(doc["stats"]["findings"], 4);
     assert_eq!(doc["stats"]["skipped_by_reason"]["symlink"], 3);
+    // Every shard's error is kept and still names its repository.
+    let errors: Vec<(&str, &str)> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["repository"].as_str().unwrap(),
+                e["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("https://git.example/a", "link"),
+            ("https://git.example/b", "link"),
+            ("https://git.example/c", "link")
+        ]
+    );
     let repos: Vec<&str> = doc["findings"]
         .as_array()
         .unwrap()

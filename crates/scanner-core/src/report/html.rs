@@ -182,7 +182,7 @@ pub(crate) fn write_spooled(
             writeln!(
                 w,
                 "<tr><td><code>{}</code></td><td>{} ({})</td></tr>",
-                escape(&e.path),
+                escape(&e.location()),
                 escape(&e.message),
                 e.kind
             )?;

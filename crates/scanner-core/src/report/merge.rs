@@ -160,8 +160,10 @@ impl Merger {
     /// A merger whose report comes out in `format` (findings sorted by repository, path,
     /// line, column and rule).
     pub fn new(format: Format, opts: ReportOptions) -> io::Result<Merger> {
+        let mut spool = Spool::new(format, opts)?;
+        spool.name_repositories();
         Ok(Merger {
-            spool: Spool::new(format, opts)?,
+            spool,
             seen: HashSet::new(),
             credentials: HashSet::new(),
             stats: RunStats::default(),
@@ -307,7 +309,8 @@ impl Merger {
         stats.commits = self.commits;
         stats.complete = self.all_complete && stats.incomplete == 0;
         // Stable: errors of one input keep their order.
-        self.errors.sort_by(|a, b| a.path.cmp(&b.path));
+        self.errors
+            .sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
         self.spool
             .finish(w, &stats, &self.errors)
             .map_err(MergeError::Write)?;

@@ -52,6 +52,21 @@ pub struct ScanError {
     pub kind: crate::Problem,
     /// Human-readable message.
     pub message: String,
+    /// The repository `path` is in (`leakscan git` of several repositories, merged
+    /// reports), as findings name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+}
+
+impl ScanError {
+    /// `REPOSITORY: path`, or the path alone when no repository is named (or the error is
+    /// about the repository itself).
+    pub fn location(&self) -> std::borrow::Cow<'_, str> {
+        match &self.repository {
+            Some(r) if *r != self.path => format!("{r}: {}", self.path).into(),
+            _ => self.path.as_str().into(),
+        }
+    }
 }
 
 /// Counters for one run.

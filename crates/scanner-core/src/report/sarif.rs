@@ -97,6 +97,10 @@ pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
         serde_json::to_value(crate::analyse::remediation(f)).map_err(io::Error::other)?,
     );
     props.insert("decoded_from".into(), json!(f.decoded_from));
+    // SARIF's versionControlProvenance is one per run; a fleet report has many.
+    if let Some(r) = &f.repository {
+        props.insert("repository".into(), json!(r));
+    }
     if let Some(g) = &f.git {
         props.insert("commit".into(), json!(g.commit));
         props.insert("author_email".into(), json!(g.author_email));
@@ -170,7 +174,7 @@ pub(crate) fn write_spooled(
     notifications.extend(errors.iter().map(|e| {
         json!({
             "level": "warning",
-            "message": {"text": format!("{}: {}", e.path, e.message)},
+            "message": {"text": format!("{}: {}", e.location(), e.message)},
             "descriptor": {"id": e.kind},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&e.path)}}}],
         })

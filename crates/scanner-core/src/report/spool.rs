@@ -147,6 +147,12 @@ impl Spool {
         })
     }
 
+    /// Text and HTML locations name their repository even when all are in one: the
+    /// report is of several repositories (a fleet scan, a merge), whichever had findings.
+    pub fn name_repositories(&mut self) {
+        self.several_repositories = true;
+    }
+
     /// Records the run's [`ConfigDigest`](super::ConfigDigest) for the report.
     pub fn set_config_digest(&mut self, digest: impl Into<String>) {
         self.config_digest = Some(digest.into());

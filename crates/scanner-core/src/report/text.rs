@@ -231,7 +231,8 @@ pub(crate) fn write_spooled(
             plural(errors.len(), "input")
         )?;
         for e in errors {
-            let (path, msg) = (terminal_safe(&e.path), terminal_safe(&e.message));
+            let location = e.location();
+            let (path, msg) = (terminal_safe(&location), terminal_safe(&e.message));
             writeln!(w, "  {path}: {msg} ({})", e.kind)?;
         }
     }
