@@ -18,6 +18,8 @@ use serde_json::Value;
 use support_cli::{leakscan_bounded, stderr};
 
 const REPOS: usize = 52;
+/// Entries in the list: the repositories and two broken ones.
+const ENTRIES: usize = REPOS + 2;
 const SHARDS: usize = 4;
 const NOW: &str = "2025-06-01T00:00:00Z";
 const LIMIT: Duration = Duration::from_secs(120);
@@ -88,6 +90,8 @@ struct Org {
     root: PathBuf,
     list: PathBuf,
     shared: String,
+    /// The entries that cannot be scanned.
+    broken: [String; 2],
 }
 
 fn org() -> Org {
@@ -142,6 +146,31 @@ fn org() -> Org {
             path.display().to_string()
         });
     }
+    // Two that cannot be scanned: a repository whose pack is garbage, and a URL nobody
+    // answers. Each is one error entry; the others are scanned.
+    let corrupt = root.join("svc-corrupt.git");
+    import(&corrupt, &[("init", vec![("a.txt".into(), "x\n".into())])]);
+    // fast-import writes so few objects loose; each becomes bytes that are not zlib.
+    let mut damaged = 0;
+    let mut dirs = vec![corrupt.join("objects")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                use std::os::unix::fs::PermissionsExt;
+                let writable = std::fs::Permissions::from_mode(0o644);
+                std::fs::set_permissions(&p, writable).unwrap();
+                std::fs::write(&p, b"not an object").unwrap();
+                damaged += 1;
+            }
+        }
+    }
+    assert!(damaged >= 3, "commit, tree and blob damaged");
+    let unreachable = format!("file://{}/gone/svc-gone.git", root.display());
+    entries.push(corrupt.display().to_string());
+    entries.push(unreachable.clone());
     let list = root.join("repos.txt");
     std::fs::write(
         &list,
@@ -153,6 +182,7 @@ fn org() -> Org {
         root,
         list,
         shared,
+        broken: [corrupt.display().to_string(), unreachable],
     }
 }
 
@@ -219,13 +249,13 @@ fn four_shards_merged_are_one_unsharded_run() {
             .parse()
             .unwrap();
         assert!(
-            line.ends_with(&format!("of {REPOS} repositories")),
+            line.ends_with(&format!("of {ENTRIES} repositories")),
             "{line}"
         );
         taken += k;
         shards.push(out);
     }
-    assert_eq!(taken, REPOS, "every repository in exactly one shard");
+    assert_eq!(taken, ENTRIES, "every repository in exactly one shard");
     scan(&[], "all.json");
     let scanned = started.elapsed() - built;
 
@@ -270,7 +300,38 @@ fn four_shards_merged_are_one_unsharded_run() {
         Some(n as u64 - 2),
         "the shared token is one"
     );
+    // Every shard's errors are kept: one repository-error per broken entry, each in
+    // exactly one shard, and the merged report is incomplete as the one run is.
     assert_eq!(merged["errors"], all["errors"]);
+    let errors: Vec<(&str, &str)> = merged["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap(), e["kind"].as_str().unwrap()))
+        .collect();
+    let errors_of = |repo: &str| -> Vec<&str> {
+        merged["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["repository"] == repo)
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect()
+    };
+    // The damaged repository: its commit cannot be read (by every ref that names it).
+    let damaged = errors_of(&org.broken[0]);
+    assert!(
+        !damaged.is_empty() && damaged.iter().all(|k| *k == "corrupt-object"),
+        "{errors:?}"
+    );
+    assert_eq!(errors_of(&org.broken[1]), ["repository-error"]);
+    assert_eq!(errors.len(), damaged.len() + 1, "{errors:?}");
+    let in_shards: usize = shards
+        .iter()
+        .map(|s| read(&dir.join(s))["errors"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(errors.len(), in_shards, "{errors:?}");
+    assert_eq!(merged["stats"]["complete"], false);
     assert_eq!(merged["config_digest"], all["config_digest"]);
     assert!(!std::fs::read_to_string(dir.join("merged.json"))
         .unwrap()
@@ -326,7 +387,19 @@ fn four_shards_merged_are_one_unsharded_run() {
     sarif_args.extend(shards.iter().map(String::as_str));
     assert_eq!(run(dir, &sarif_args).status.code(), Some(1));
     let sarif = read(&dir.join("merged.sarif"));
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), n);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), n);
+    let in_repos: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["properties"]["repository"].as_str().unwrap())
+        .collect();
+    let json_repos: BTreeSet<&str> = merged["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["repository"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_repos, json_repos, "each result names its repository");
     if let Some(schema) = common::thirdparty("sarif-schema-2.1.0.json") {
         let schema: Value =
             serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
