@@ -35,6 +35,9 @@ pub enum Command {
     /// Was it used? Find a report's credentials in Kubernetes audit logs: when, from where,
     /// doing what, and whether after they leaked (exit 1 if so).
     Audit(AuditArgs),
+    /// Join JSON reports (the shards of a fleet scan) into one report: findings kept once,
+    /// credentials grouped across repositories, stats summed, every error kept.
+    Merge(MergeArgs),
     /// List the built-in rules (and a configuration's custom rules).
     Rules(RulesArgs),
     /// Print the version and the commit it was built from.
@@ -123,12 +126,14 @@ pub struct RulesArgs {
 /// `leakscan git`.
 #[derive(Debug, Args)]
 pub struct GitArgs {
-    /// Repositories (work trees or bare git directories), scanned one after another; one
-    /// that cannot be scanned is reported (repository-error) and the others go on
-    /// [default: ., unless --repos is given].
+    /// Repositories, scanned one after another: work trees, bare git directories or clone
+    /// URLs (https://, http://, ssh://, git://, file://, user@host:path), cloned bare into
+    /// a temporary directory and removed once scanned; git finds the credentials (helpers,
+    /// GIT_ASKPASS, SSH agent) and never prompts. One that cannot be scanned is reported
+    /// (repository-error) and the others go on [default: ., unless --repos is given].
     #[arg(value_name = "REPO")]
     pub repos: Vec<PathBuf>,
-    /// More repositories, one path a line (blank lines and `#` comments skipped).
+    /// More repositories, one path or URL a line (blank lines and `#` comments skipped).
     #[arg(long = "repos", value_name = "FILE", conflicts_with = "staged")]
     pub repos_file: Option<PathBuf>,
     /// Scan only this shard of the repositories: `I/N` (0 <= I < N) by a stable hash of each
@@ -158,6 +163,37 @@ pub struct GitArgs {
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `leakscan merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`leakscan scan|git --format json`) of the same leakscan version and
+    /// configuration.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Report format [default: text on a terminal, json otherwise].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep the secrets of reports made with --show-secrets (redacted reports stay
+    /// redacted: merge never has a secret they left out).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Exit code when the merged report has findings.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+    /// Exit 3 when it has none but a shard could not read everything.
+    #[arg(long)]
+    pub fail_on_incomplete: bool,
+    /// Print nothing but the report (no summary on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour in text output: auto, always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorArg,
 }
 
 /// `leakscan audit`.

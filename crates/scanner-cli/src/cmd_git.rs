@@ -1,18 +1,23 @@
 //! `leakscan git`: history, range and staged scans.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use scanner_core::report::RunStats;
 use scanner_core::source::archive::ArchiveLimits;
+use scanner_core::source::git::remote::{PendingClone, RemoteUrl};
 use scanner_core::source::git::{self, HistoryOptions, Selection};
 use scanner_core::source::Events;
 use scanner_core::{Finding, Problem};
 
 use crate::args::GitArgs;
 use crate::config;
-use crate::fleet;
+use crate::fleet::{self, Target};
+use crate::interrupt;
 use crate::output::{build_scanner, Reporter};
 
-/// Forwards a git source's events to the reporter, naming the repository in findings.
+/// Forwards a git source's events to the reporter, naming the repository in findings and
+/// errors.
 struct ToReporter<'a>(&'a Reporter, &'a str);
 
 impl Events for ToReporter<'_> {
@@ -21,7 +26,7 @@ impl Events for ToReporter<'_> {
         self.0.finding(finding);
     }
     fn error(&self, path: &str, kind: Problem, message: &str) {
-        self.0.error(path, kind, message);
+        self.0.error_in(Some(self.1), path, kind, message);
     }
     fn scanned(&self, _path: &str, _bytes: u64) {}
     fn suppressed(&self, n: u64) {
@@ -41,7 +46,13 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
     if args.staged && repos.len() > 1 {
         anyhow::bail!("--staged scans one repository (the one being committed to)");
     }
+    if args.staged && matches!(repos.first(), Some(Target::Remote(_))) {
+        anyhow::bail!("--staged scans the index of a local repository, not a clone URL");
+    }
     let several = repos.len() > 1 || args.repos_file.is_some();
+    if several {
+        reporter.name_repositories();
+    }
     if let Some(spec) = &args.shard {
         let job = std::env::var("JOB_COMPLETION_INDEX").ok();
         let shard = fleet::Shard::parse(spec, job.as_deref())?;
@@ -57,15 +68,38 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
         }
     }
     let mut stats = RunStats::default();
+    let clones = repos
+        .iter()
+        .filter(|r| matches!(r, Target::Remote(_)))
+        .count();
+    let mut cloned = 0;
     for repo in &repos {
-        match scan_repo(&args, repo, &reporter, &mut stats) {
+        let done = match repo {
+            Target::Local(path) => {
+                let name = path.display().to_string();
+                scan_repo(&args, path, &name, true, &reporter, &mut stats)
+            }
+            Target::Remote(url) => {
+                cloned += 1;
+                if !args.common.quiet {
+                    eprintln!("leakscan: cloning {url} ({cloned} of {clones})");
+                }
+                scan_remote(&args, url, &reporter, &mut stats)
+            }
+        };
+        match done {
             Ok(()) => {}
             // Several repositories: one that fails is an error entry, the rest go on.
-            Err(e) if several => reporter.error(
-                repo.display().to_string(),
-                Problem::RepositoryError,
-                format!("{e:#}"),
-            ),
+            Err(e) if several => {
+                let name = repo.name();
+                let repository = Some(name.as_str());
+                reporter.error_in(
+                    repository,
+                    &name,
+                    Problem::RepositoryError,
+                    format!("{e:#}"),
+                )
+            }
             Err(e) => return Err(e),
         }
     }
@@ -77,19 +111,54 @@ pub fn run_with(args: GitArgs, reporter: Reporter) -> Result<u8> {
     Ok(code)
 }
 
-/// Scans one repository into `reporter`, adding to `stats`.
+/// Clones `url` bare (full history) into a temporary directory, scans it and removes it,
+/// so the disk and memory a fleet scan needs are those of its largest repository.
+fn scan_remote(
+    args: &GitArgs,
+    url: &RemoteUrl,
+    reporter: &Reporter,
+    stats: &mut RunStats,
+) -> Result<()> {
+    if url.has_credential() && !args.common.quiet {
+        eprintln!(
+            "leakscan: warning: {url} carries a credential in the URL; a credential helper, \
+             GIT_ASKPASS or an SSH key keeps it out of process lists and files"
+        );
+    }
+    let pending = PendingClone::start(url, None)?;
+    let dir = pending.dir();
+    interrupt::remove_clone_on_interrupt(&dir, Some(pending.id()));
+    let clone = pending.wait();
+    interrupt::remove_clone_on_interrupt(&dir, None);
+    let scanned = clone
+        .map_err(anyhow::Error::from)
+        .and_then(|c| scan_repo(args, c.path(), url.redacted(), false, reporter, stats));
+    // The clone is gone once scanned (dropped above); the handler has nothing left to do.
+    interrupt::forget_clone(&dir);
+    scanned
+}
+
+/// Scans one repository into `reporter` under the name `repo`, adding to `stats`.
+/// `discover`: look for the repository's own leakscan.toml (not in a temporary clone,
+/// whose surroundings are not the repository's).
 fn scan_repo(
     args: &GitArgs,
-    repo_path: &std::path::Path,
+    repo_path: &Path,
+    repo: &str,
+    discover: bool,
     reporter: &Reporter,
     stats: &mut RunStats,
 ) -> Result<()> {
     // Each repository's own leakscan.toml, unless --config names one for all.
-    let config = config::load(args.common.config.as_deref(), &[repo_path.to_path_buf()])?;
+    let roots = if discover {
+        vec![repo_path.to_path_buf()]
+    } else {
+        Vec::new()
+    };
+    let config = config::load(args.common.config.as_deref(), &roots)?;
     let scanner = build_scanner(&args.common, config)?;
     config::report_skipped(scanner.config(), reporter);
-    let repo = repo_path.display().to_string();
-    let events = ToReporter(reporter, &repo);
+    let events = ToReporter(reporter, repo);
     let archive = ArchiveLimits {
         max_depth: args.archive_depth,
         ..ArchiveLimits::default()

@@ -5,6 +5,7 @@ mod args;
 mod cmd_audit;
 mod cmd_baseline;
 mod cmd_git;
+mod cmd_merge;
 mod cmd_scan;
 mod config;
 mod dest;
@@ -55,6 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Git(a) => cmd_git::run(a),
         Command::Baseline(args::BaselineCommand::Create(a)) => cmd_baseline::create(a),
         Command::Audit(a) => cmd_audit::run(a),
+        Command::Merge(a) => cmd_merge::run(a),
         Command::Rules(a) if a.check => config::check_rules(),
         Command::Rules(a) => {
             let cfg = config::load(a.config.as_deref(), &[std::path::PathBuf::from(".")])?;

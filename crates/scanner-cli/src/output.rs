@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use scanner_core::baseline::Baseline;
 use scanner_core::config::Config;
-use scanner_core::report::{self, Format, ReportOptions, RunStats, ScanError, Spool};
+use scanner_core::report::{self, ConfigDigest, Format, ReportOptions, RunStats, ScanError, Spool};
 use scanner_core::{Class, Finding, Problem, Scanner, Severity};
 
 use crate::args::{ColorArg, CommonArgs, FormatArg};
@@ -39,6 +39,42 @@ pub fn build_scanner(common: &CommonArgs, config: Option<Config>) -> Result<Scan
         b = b.keys(crate::keys::load(common)?);
     }
     b.build().context("compiling rules")
+}
+
+/// The report's `config_digest`: what decides a run's findings, so that `leakscan merge`
+/// joins only shards scanned alike — built-in rules, the `--config` file (a leakscan.toml
+/// found in a scanned tree or repository belongs to what is scanned, not to the run), the
+/// fingerprint key, and the options that change findings or their severity.
+pub fn config_digest(common: &CommonArgs) -> Result<String> {
+    let mut d = ConfigDigest::new();
+    if let Some(path) = &common.config {
+        let cfg =
+            Config::load(path).with_context(|| format!("configuration {}", path.display()))?;
+        d = d.config(&cfg);
+    }
+    if let Some(key) = std::env::var_os(FINGERPRINT_KEY_VAR) {
+        d = d.fingerprint_key(&key.into_encoded_bytes());
+    }
+    // Files by their content: the same baseline or key on two machines is one.
+    let file = |p: &std::path::Path| -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        Ok(format!("{:x}", Sha256::digest(bytes)))
+    };
+    d = d.option("min-severity", common.min_severity.as_str());
+    if let Some(b) = &common.baseline {
+        d = d.option("baseline", &file(b)?);
+    }
+    for k in common.jwks.iter().chain(&common.public_key) {
+        d = d.option("key", &file(k)?);
+    }
+    if let Some(now) = &common.now {
+        d = d.option("now", now);
+    }
+    if common.verify_live {
+        d = d.option("verify-live", &common.api_server.join(" "));
+    }
+    Ok(d.finish())
 }
 
 /// The report format: explicit, else text on a terminal and JSON otherwise.
@@ -129,7 +165,12 @@ impl Reporter {
                 held: Vec::new(),
                 spool: match format {
                     Format::Jsonl => None,
-                    _ => Some(Spool::new(format, opts).context("creating the report spool")?),
+                    _ => {
+                        let mut spool =
+                            Spool::new(format, opts).context("creating the report spool")?;
+                        spool.set_config_digest(config_digest(common)?);
+                        Some(spool)
+                    }
                 },
                 accepted: None,
                 reported: 0,
@@ -218,12 +259,31 @@ impl Reporter {
         self.lock().suppressed += n;
     }
 
+    /// The report is of several repositories: text and HTML locations name theirs.
+    pub fn name_repositories(&self) {
+        if let Some(s) = &mut self.lock().spool {
+            s.name_repositories();
+        }
+    }
+
     /// Records an input that could not be (fully) scanned; the scan goes on.
     pub fn error(&self, path: impl Into<String>, kind: Problem, message: impl Into<String>) {
+        self.error_in(None, path, kind, message);
+    }
+
+    /// An input of `repository` (a multi-repository git scan) that could not be scanned.
+    pub fn error_in(
+        &self,
+        repository: Option<&str>,
+        path: impl Into<String>,
+        kind: Problem,
+        message: impl Into<String>,
+    ) {
         let e = ScanError {
             path: path.into(),
             kind,
             message: message.into(),
+            repository: repository.map(str::to_owned),
         };
         // Media are expected in any tree (a checkout can hold thousands), and what
         // --skip-hidden, --respect-gitignore and --exclude leave out was asked for: they are
@@ -235,7 +295,7 @@ impl Reporter {
         if self.verbose || !self.quiet && !routine {
             eprintln!(
                 "leakscan: warning: {}: {} ({})",
-                report::terminal_safe(&e.path),
+                report::terminal_safe(&e.location()),
                 report::terminal_safe(&e.message),
                 e.kind
             );
@@ -274,7 +334,7 @@ impl Reporter {
             credentials,
             ..
         } = inner;
-        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        errors.sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
         stats.elapsed_secs = elapsed;
         stats.findings = reported;
         stats.credentials = credentials.len() as u64;

@@ -82,25 +82,45 @@ impl std::str::FromStr for Severity {
 /// A secret value that only shows itself when asked to.
 ///
 /// `Debug`, `Display` and `Serialize` all print the redacted form, so a finding can be
-/// logged or serialised without leaking the credential by accident.
-#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+/// logged or serialised without leaking the credential by accident. Read back from a
+/// report (`leakscan merge`), a redacted secret stays redacted: it is recognised by its
+/// form and never redacted a second time.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret {
+    value: String,
+    /// `value` is already the redacted form (read from a redacted report).
+    redacted: bool,
+}
+
+/// What ends the redacted form: `…[REDACTED N chars]`.
+const REDACTED_MARK: &str = "…[REDACTED ";
 
 impl Secret {
     /// Wraps a raw secret.
     pub fn new(raw: impl Into<String>) -> Self {
-        Secret(raw.into())
+        Secret {
+            value: raw.into(),
+            redacted: false,
+        }
     }
 
-    /// The raw secret; call only when the user asked for `--show-secrets`.
+    /// The raw secret; call only when the user asked for `--show-secrets`. A secret read
+    /// from a redacted report has no raw form left: this is its redacted form.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
+    }
+
+    /// Whether only the redacted form is known (the secret came from a redacted report).
+    pub fn is_redacted(&self) -> bool {
+        self.redacted
     }
 
     /// A short, non-reversible rendering: a few leading characters and the length.
     pub fn redacted(&self) -> String {
-        let n = self.0.chars().count();
+        if self.redacted {
+            return self.value.clone();
+        }
+        let n = self.value.chars().count();
         // JWT and PEM prefixes ("eyJhbG", "-----BEGIN") carry no secret bits; short secrets
         // show nothing at all.
         let keep = if n >= 24 {
@@ -110,8 +130,20 @@ impl Secret {
         } else {
             0
         };
-        let head: String = self.0.chars().take(keep).collect();
-        format!("{head}…[REDACTED {n} chars]")
+        let head: String = self.value.chars().take(keep).collect();
+        format!("{head}{REDACTED_MARK}{n} chars]")
+    }
+
+    /// Whether `s` is what [`Secret::redacted`] makes: at most six characters, the mark, a
+    /// number, ` chars]`.
+    fn looks_redacted(s: &str) -> bool {
+        let Some((head, rest)) = s.split_once(REDACTED_MARK) else {
+            return false;
+        };
+        let Some(n) = rest.strip_suffix(" chars]") else {
+            return false;
+        };
+        head.chars().count() <= 6 && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     }
 }
 
@@ -130,6 +162,14 @@ impl fmt::Display for Secret {
 impl Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.redacted())
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(d)?;
+        let redacted = Secret::looks_redacted(&value);
+        Ok(Secret { value, redacted })
     }
 }
 
@@ -250,7 +290,10 @@ pub struct CertificateInfo {
 }
 
 /// One leaked credential, located in its source.
-#[derive(Debug, Clone, Serialize)]
+///
+/// Serialises to the JSON report's finding object and reads back from it (`leakscan
+/// merge`): every field but the secret's digest, which never leaves the process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable rule id, e.g. `k8s-sa-token-legacy`.
     pub rule_id: String,
@@ -271,8 +314,8 @@ pub struct Finding {
     /// Offset of the first byte from the start of the input.
     pub byte_offset: u64,
     /// Bytes of the input the credential spans (SARIF `byteLength` of binary inputs).
-    #[serde(skip)]
-    pub(crate) byte_length: u64,
+    #[serde(default)]
+    pub byte_length: u64,
     /// The credential (serialises redacted).
     pub secret: Secret,
     /// Stable id of rule id, secret and path that does not confirm a guessed secret (see
@@ -282,40 +325,42 @@ pub struct Finding {
     /// reports (and `leakscan merge`) group locations; as guess-resistant as `fingerprint`.
     pub credential_id: String,
     /// The secret's digest the fingerprint is made of (kept so a new path can be
-    /// fingerprinted without the key or the slow hash again).
+    /// fingerprinted without the key or the slow hash again); `None` for a finding read
+    /// back from a report, which never holds it.
     #[serde(skip)]
-    pub(crate) secret_digest: [u8; 32],
+    pub(crate) secret_digest: Option<[u8; 32]>,
     /// Decoding steps that revealed it, outermost first; empty when found as is.
+    #[serde(default)]
     pub decoded_from: Vec<String>,
     /// The repository a history finding is in, as given on the command line (`leakscan git
     /// REPO…`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Commit provenance for history scans.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
     /// Further commits/paths where the same blob was introduced (history scans).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_in: Vec<GitLocation>,
     /// Decoded JWT details.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenInfo>,
     /// The client certificate of a leaked kubeconfig client key.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateInfo>,
     /// Public id of a bootstrap token (the six characters before the dot, which name Secret
     /// `kube-system/bootstrap-token-ID` and the audit log's `system:bootstrap:ID` user);
     /// never the secret half.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
     /// Source-specific context, e.g. Slack channel, date and poster.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,
     /// `server` of the kubeconfig document the credential was found in.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_server: Option<String>,
     /// What the API server said about the token (`--verify-live` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<crate::verify::LiveCheck>,
 }
 
@@ -340,10 +385,12 @@ impl Finding {
         self.decoded_from.first().is_some_and(|s| s == BINARY_STEP)
     }
 
-    /// Recomputes [`Finding::fingerprint`] after its rule id or path changed.
+    /// Recomputes [`Finding::fingerprint`] after its rule id or path changed; a finding
+    /// read back from a report has no digest to do it with and keeps its fingerprint.
     pub fn refresh_fingerprint(&mut self) {
-        self.fingerprint =
-            crate::fingerprint::fingerprint(&self.secret_digest, &self.rule_id, &self.path);
+        if let Some(d) = &self.secret_digest {
+            self.fingerprint = crate::fingerprint::fingerprint(d, &self.rule_id, &self.path);
+        }
     }
 
     /// The fingerprint leakscan 0.1 gave this finding (unkeyed SHA-256), for baselines

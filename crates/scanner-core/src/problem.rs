@@ -147,6 +147,14 @@ impl Serialize for Problem {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Problem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Problem::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown problem kind {name:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

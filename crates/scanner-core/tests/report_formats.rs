@@ -70,8 +70,10 @@ fn report() -> (Report, Vec<String>) {
             path: "broken.zip".into(),
             kind: scanner_core::Problem::CorruptArchive,
             message: "invalid central directory".into(),
+            repository: None,
         }],
         findings,
+        config_digest: None,
     };
     (report, secrets)
 }

@@ -155,28 +155,11 @@ pub fn help_flags(sub: Option<&str>) -> Option<BTreeSet<String>> {
     Some(flags)
 }
 
-/// Whether this build has `leakscan merge` (issue 13, being built beside the deploy
-/// files). TODO: once merge is on main this always holds; then make it an assertion.
-pub fn merge_available() -> bool {
-    let ok = help_flags(Some("merge")).is_some();
-    if !ok {
-        eprintln!(
-            "TODO (issue 13): `leakscan merge` is not in this build; merge command lines are \
-             not checked and not run"
-        );
-    }
-    ok
-}
-
-/// Every flag of every invocation is one `--help` of its subcommand lists. Unknown
-/// subcommands fail, except `merge` while [`merge_available`] says it is not built yet.
+/// Every flag of every invocation is one `--help` of its subcommand lists; an unknown
+/// subcommand fails.
 pub fn assert_flags_exist(file: &str, invs: &[Invocation]) {
     assert!(!invs.is_empty(), "{file}: no leakscan command line found");
-    let merge = merge_available();
     for inv in invs {
-        if inv.sub.as_deref() == Some("merge") && !merge {
-            continue;
-        }
         let known = help_flags(inv.sub.as_deref())
             .unwrap_or_else(|| panic!("{file}: `leakscan {:?}` is no subcommand", inv.sub));
         for f in &inv.flags {

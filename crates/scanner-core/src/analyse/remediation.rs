@@ -43,7 +43,7 @@ pub fn remediation(f: &Finding) -> Remediation {
     match f.rule_id.as_str() {
         rules::K8S_SA_TOKEN_LEGACY => legacy(token),
         rules::K8S_SA_TOKEN_BOUND => bound(token),
-        rules::K8S_BOOTSTRAP_TOKEN => bootstrap(f.secret.expose()),
+        rules::K8S_BOOTSTRAP_TOKEN => bootstrap(f.token_id.as_deref(), f.secret.expose()),
         rules::KUBECONFIG_TOKEN => Remediation::new(
             "Remove the token where the API server accepts it (static token file, webhook or \
              identity provider), then hand out a new kubeconfig",
@@ -274,12 +274,11 @@ fn remaining(rfc3339: &str) -> Option<String> {
     })
 }
 
-fn bootstrap(secret: &str) -> Remediation {
-    // The id half is public (it names the Secret); the other half is never printed.
-    let id = secret
-        .split('.')
-        .next()
-        .filter(|i| i.len() == 6)
+fn bootstrap(token_id: Option<&str>, secret: &str) -> Remediation {
+    // The id half is public (it names the Secret); the other half is never printed. A
+    // finding read from a redacted report has only `token_id` to go by.
+    let id = token_id
+        .or_else(|| secret.split('.').next().filter(|i| i.len() == 6))
         .unwrap_or("TOKEN_ID");
     Remediation::new(format!(
         "Delete it: kubeadm token delete {id} (or Secret kube-system/bootstrap-token-{id})"
@@ -306,8 +305,11 @@ mod tests {
 
     #[test]
     fn a_bootstrap_remediation_names_only_the_public_id() {
-        let r = bootstrap("x7k2p9.m4n5q8r1s3t6v9w2");
+        let r = bootstrap(None, "x7k2p9.m4n5q8r1s3t6v9w2");
         assert_eq!(r.commands[0], "kubeadm token delete x7k2p9");
         assert!(!format!("{r:?}").contains("m4n5q8r1s3t6v9w2"));
+        // Read back from a redacted report, the secret is gone but the public id is not.
+        let r = bootstrap(Some("x7k2p9"), "x7…[REDACTED 23 chars]");
+        assert_eq!(r.commands[0], "kubeadm token delete x7k2p9");
     }
 }

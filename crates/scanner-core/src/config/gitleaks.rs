@@ -134,6 +134,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config> {
         rules,
         policy,
         skipped,
+        digest: super::text_digest("gitleaks", text, None),
     })
 }
 

@@ -212,8 +212,8 @@ pub(super) fn parse(text: &str, path: &Path, depth: usize) -> Result<Config> {
     let cx = Ctx { path, text };
     // The base's rules and policy come first; this file's settings are layered on top, so
     // `[rules.ID]` may disable or re-severity an imported rule.
-    let (mut rules, mut policy, skipped) = match &file.extends {
-        None => (CustomRules::default(), Policy::default(), Vec::new()),
+    let (mut rules, mut policy, skipped, base_digest) = match &file.extends {
+        None => (CustomRules::default(), Policy::default(), Vec::new(), None),
         Some(base) => {
             if depth >= MAX_EXTENDS {
                 return cx.err(
@@ -229,7 +229,7 @@ pub(super) fn parse(text: &str, path: &Path, depth: usize) -> Result<Config> {
                 }
             };
             let c = super::parse_at(&base_text, &base_path, depth + 1)?;
-            (c.rules, c.policy, c.skipped)
+            (c.rules, c.policy, c.skipped, Some(c.digest))
         }
     };
     let mut ids: HashSet<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
@@ -290,5 +290,6 @@ pub(super) fn parse(text: &str, path: &Path, depth: usize) -> Result<Config> {
         rules,
         policy,
         skipped,
+        digest: super::text_digest("leakscan", text, base_digest),
     })
 }

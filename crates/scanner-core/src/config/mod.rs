@@ -74,6 +74,9 @@ pub struct Config {
     pub(crate) rules: CustomRules,
     pub(crate) policy: Policy,
     skipped: Vec<SkippedRule>,
+    /// SHA-256 over the text of this file and of every file it extends, in order: what
+    /// the report's `config_digest` is made of (not the path, which differs per machine).
+    digest: [u8; 32],
 }
 
 impl fmt::Debug for Config {
@@ -136,6 +139,12 @@ impl Config {
             .collect()
     }
 
+    /// SHA-256 of the configuration's text and of the files it extends: two runs with the
+    /// same digest used the same rules and allowlists, wherever the files lay.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
     /// Built-in or custom rules this configuration turns off.
     pub fn disabled_rules(&self) -> Vec<String> {
         let mut v: Vec<String> = self.policy.disabled.iter().cloned().collect();
@@ -147,6 +156,21 @@ impl Config {
     pub fn severity_override(&self, rule_id: &str) -> Option<Severity> {
         self.policy.severity.get(rule_id).copied()
     }
+}
+
+/// The digest of a file's `text` layered on its base's digest (`extends`).
+pub(crate) fn text_digest(format: &str, text: &str, base: Option<[u8; 32]>) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"leakscan-config-v1\0");
+    h.update(format.as_bytes());
+    h.update((text.len() as u64).to_be_bytes());
+    h.update(text.as_bytes());
+    if let Some(b) = base {
+        h.update(b"extends\0");
+        h.update(b);
+    }
+    h.finalize().into()
 }
 
 /// Parses either format; `depth` counts the `extends` links followed so far.

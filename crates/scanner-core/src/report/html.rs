@@ -92,6 +92,7 @@ pub(crate) fn write_spooled(
     parts: &mut Fragments<'_>,
     stats: &RunStats,
     errors: &[ScanError],
+    several_repositories: bool,
 ) -> io::Result<()> {
     writeln!(
         w,
@@ -161,7 +162,15 @@ pub(crate) fn write_spooled(
             writeln!(w, "<table>")?;
             current = Some(&k.credential);
         }
-        w.write_all(parts.get(k)?)?;
+        let row = parts.get(k)?;
+        match k.repository.as_deref().filter(|_| several_repositories) {
+            // The row with the repository as its first cell.
+            Some(repo) => {
+                write!(w, "<tr><td><code>{}</code></td>", escape(repo))?;
+                w.write_all(row.strip_prefix(b"<tr>").unwrap_or(row))?;
+            }
+            None => w.write_all(row)?,
+        }
         writeln!(w)?;
     }
     if current.is_some() {
@@ -173,7 +182,7 @@ pub(crate) fn write_spooled(
             writeln!(
                 w,
                 "<tr><td><code>{}</code></td><td>{} ({})</td></tr>",
-                escape(&e.path),
+                escape(&e.location()),
                 escape(&e.message),
                 e.kind
             )?;

@@ -22,7 +22,8 @@ pub(crate) fn finding_value(f: &Finding, opts: &ReportOptions) -> io::Result<Val
     Ok(v)
 }
 
-/// Writes `{"version", "findings", "stats", "errors"}`, pretty-printed.
+/// Writes `{"version", "tool", "config_digest", "findings", "stats", "errors"}`,
+/// pretty-printed (`config_digest` only when the report has one).
 pub fn write_json(w: &mut dyn Write, report: &Report, opts: &ReportOptions) -> io::Result<()> {
     Spool::render(Format::Json, report, opts, w)
 }
@@ -35,9 +36,15 @@ pub(crate) fn write_spooled(
     findings: &mut Fragments<'_>,
     stats: &RunStats,
     errors: &[ScanError],
+    config_digest: Option<&str>,
 ) -> io::Result<()> {
     writeln!(w, "{{")?;
     writeln!(w, "  \"version\": \"{}\",", env!("CARGO_PKG_VERSION"))?;
+    let tool = serde_json::to_string(&super::Tool::current())?;
+    writeln!(w, "  \"tool\": {tool},")?;
+    if let Some(d) = config_digest {
+        writeln!(w, "  \"config_digest\": {},", serde_json::to_string(d)?)?;
+    }
     write!(w, "  \"findings\": [")?;
     for (i, k) in keys.iter().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
@@ -53,6 +60,20 @@ pub(crate) fn write_spooled(
     write!(w, ",\n  \"errors\": ")?;
     write_indented(w, &serde_json::to_vec_pretty(errors)?, 2)?;
     writeln!(w, "\n}}")
+}
+
+/// Spooled findings as JSON lines, one compact object each (what `--format jsonl`
+/// streams while scanning; a merged report has them only at the end).
+pub(crate) fn write_lines(
+    w: &mut dyn Write,
+    keys: &[Key],
+    findings: &mut Fragments<'_>,
+) -> io::Result<()> {
+    for k in keys {
+        w.write_all(findings.get(k)?)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Writes one finding as one compact JSON line.

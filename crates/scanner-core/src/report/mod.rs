@@ -5,6 +5,8 @@
 mod escape;
 pub(crate) mod html;
 mod json;
+pub mod merge;
+mod provenance;
 mod sarif;
 mod spool;
 mod text;
@@ -12,6 +14,8 @@ mod text;
 pub use escape::terminal_safe;
 pub use html::write_html;
 pub use json::{write_json, write_jsonl_finding};
+pub use merge::{MergeError, MergeSummary, Merger};
+pub use provenance::{ConfigDigest, Tool};
 pub(crate) use sarif::uri;
 pub use sarif::write_sarif;
 pub use spool::Spool;
@@ -19,7 +23,7 @@ pub use text::write_text;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 
@@ -40,7 +44,7 @@ pub enum Format {
 }
 
 /// Something that went wrong with one input; the scan went on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScanError {
     /// The input (path, `ARCHIVE!/MEMBER`, commit:path ...).
     pub path: String,
@@ -48,10 +52,26 @@ pub struct ScanError {
     pub kind: crate::Problem,
     /// Human-readable message.
     pub message: String,
+    /// The repository `path` is in (`leakscan git` of several repositories, merged
+    /// reports), as findings name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+}
+
+impl ScanError {
+    /// `REPOSITORY: path`, or the path alone when no repository is named (or the error is
+    /// about the repository itself).
+    pub fn location(&self) -> std::borrow::Cow<'_, str> {
+        match &self.repository {
+            Some(r) if *r != self.path => format!("{r}: {}", self.path).into(),
+            _ => self.path.as_str().into(),
+        }
+    }
 }
 
 /// Counters for one run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunStats {
     /// Inputs scanned (files, archive members, blobs).
     pub files: u64,
@@ -102,6 +122,9 @@ pub struct Report {
     pub stats: RunStats,
     /// Inputs that could not be (fully) scanned.
     pub errors: Vec<ScanError>,
+    /// The run's [`ConfigDigest`], written as the JSON report's `config_digest` (and in
+    /// SARIF's invocation properties) so `leakscan merge` can tell reports apart.
+    pub config_digest: Option<String>,
 }
 
 /// Knobs shared by all renderers.

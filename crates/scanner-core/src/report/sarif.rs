@@ -97,6 +97,10 @@ pub(crate) fn result(f: &Finding, opts: &ReportOptions) -> io::Result<Value> {
         serde_json::to_value(crate::analyse::remediation(f)).map_err(io::Error::other)?,
     );
     props.insert("decoded_from".into(), json!(f.decoded_from));
+    // SARIF's versionControlProvenance is one per run; a fleet report has many.
+    if let Some(r) = &f.repository {
+        props.insert("repository".into(), json!(r));
+    }
     if let Some(g) = &f.git {
         props.insert("commit".into(), json!(g.commit));
         props.insert("author_email".into(), json!(g.author_email));
@@ -148,6 +152,7 @@ pub(crate) fn write_spooled(
     results: &mut Fragments<'_>,
     stats: &RunStats,
     errors: &[ScanError],
+    config_digest: Option<&str>,
 ) -> io::Result<()> {
     // One rules[] entry per rule id that occurs, in order of first appearance.
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -169,7 +174,7 @@ pub(crate) fn write_spooled(
     notifications.extend(errors.iter().map(|e| {
         json!({
             "level": "warning",
-            "message": {"text": format!("{}: {}", e.path, e.message)},
+            "message": {"text": format!("{}: {}", e.location(), e.message)},
             "descriptor": {"id": e.kind},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&e.path)}}}],
         })
@@ -181,7 +186,7 @@ pub(crate) fn write_spooled(
         "informationUri": INFO_URI,
         "rules": rules_out,
     }});
-    let invocations = json!([{
+    let mut invocations = json!([{
         "executionSuccessful": true,
         "toolExecutionNotifications": notifications,
         "properties": {
@@ -191,6 +196,9 @@ pub(crate) fn write_spooled(
             "skipped_by_reason": stats.skipped_by_reason,
         },
     }]);
+    if let Some(d) = config_digest {
+        invocations[0]["properties"]["config_digest"] = json!(d);
+    }
     write!(
         w,
         "{{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \

@@ -1,7 +1,7 @@
 //! A report's findings kept on disk until the end: each finding is rendered for the output
 //! format when it arrives and written to an anonymous temporary file, and only its sort key
 //! stays in memory. A million findings cost a few dozen MB, not gigabytes, and the report
-//! still comes out sorted by path, line, column and rule.
+//! still comes out sorted by repository, path, line, column and rule.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -20,6 +20,8 @@ pub(crate) struct Key {
     column: usize,
     pub rule: Arc<str>,
     pub severity: Severity,
+    /// The finding's repository (multi-repository runs and merged reports).
+    pub repository: Option<Arc<str>>,
     offset: u64,
     len: u32,
 }
@@ -39,6 +41,12 @@ pub struct Spool {
     rules: BTreeMap<Arc<str>, (String, Severity)>,
     /// Per credential (text reports only): its heading and what its locations add up to.
     groups: Groups,
+    /// The run's `config_digest`, for the JSON and SARIF reports.
+    config_digest: Option<String>,
+    /// The first repository seen, and whether findings name another one too: then text
+    /// and HTML locations say which repository each is in.
+    first_repository: Option<Arc<str>>,
+    several_repositories: bool,
 }
 
 /// The text report's credentials by `credential_id`.
@@ -53,6 +61,8 @@ pub(crate) struct Group {
     /// In arrival order, for reports that keep it.
     arrival: usize,
     locations: u64,
+    /// The distinct repositories its locations are in (one pointer each, interned).
+    repositories: HashSet<Arc<str>>,
     /// Earliest and latest commit holding it (history scans): (unix time, commit, date).
     first: Option<(i64, String, String)>,
     last: Option<(i64, String, String)>,
@@ -66,6 +76,9 @@ impl Group {
             self.locations,
             if self.locations == 1 { "" } else { "s" }
         );
+        if self.repositories.len() > 1 {
+            s.push_str(&format!(" in {} repositories", self.repositories.len()));
+        }
         match (&self.first, &self.last) {
             (Some(a), Some(b)) if a.1 != b.1 => s.push_str(&format!(
                 ", first commit {} {}, last commit {} {}",
@@ -80,8 +93,11 @@ impl Group {
         s
     }
 
-    fn add(&mut self, f: &Finding) {
+    fn add(&mut self, f: &Finding, repository: Option<&Arc<str>>) {
         self.locations += 1;
+        if let Some(r) = repository {
+            self.repositories.insert(r.clone());
+        }
         self.severity = self.severity.max(f.severity);
         let Some(g) = &f.git else { return };
         let t =
@@ -102,7 +118,8 @@ fn short(commit: &str) -> &str {
 }
 
 impl Spool {
-    /// An empty spool for `format` whose report is sorted by path, line, column and rule
+    /// An empty spool for `format` whose report is sorted by repository, path, line, column
+    /// and rule
     /// (JSONL is streamed by the caller and needs none).
     pub fn new(format: Format, opts: ReportOptions) -> io::Result<Spool> {
         Self::with_order(format, opts, true)
@@ -124,7 +141,21 @@ impl Spool {
             names: HashSet::new(),
             rules: BTreeMap::new(),
             groups: HashMap::new(),
+            config_digest: None,
+            first_repository: None,
+            several_repositories: false,
         })
+    }
+
+    /// Text and HTML locations name their repository even when all are in one: the
+    /// report is of several repositories (a fleet scan, a merge), whichever had findings.
+    pub fn name_repositories(&mut self) {
+        self.several_repositories = true;
+    }
+
+    /// Records the run's [`ConfigDigest`](super::ConfigDigest) for the report.
+    pub fn set_config_digest(&mut self, digest: impl Into<String>) {
+        self.config_digest = Some(digest.into());
     }
 
     fn intern(&mut self, s: &str) -> Arc<str> {
@@ -140,9 +171,8 @@ impl Spool {
     pub fn push(&mut self, f: &Finding) -> io::Result<()> {
         let bytes = match self.format {
             Format::Text => text::finding_line(f, &self.opts).into_bytes(),
-            Format::Json | Format::Jsonl => {
-                serde_json::to_vec_pretty(&json::finding_value(f, &self.opts)?)?
-            }
+            Format::Json => serde_json::to_vec_pretty(&json::finding_value(f, &self.opts)?)?,
+            Format::Jsonl => serde_json::to_vec(&json::finding_value(f, &self.opts)?)?,
             Format::Sarif => serde_json::to_vec_pretty(&sarif::result(f, &self.opts)?)?,
             Format::Html => html::finding_row(f).into_bytes(),
         };
@@ -152,6 +182,14 @@ impl Spool {
         self.written += u64::from(len);
         let (path, rule) = (self.intern(&f.path), self.intern(&f.rule_id));
         let credential = self.intern(&f.credential_id);
+        let repository = f.repository.as_deref().map(|r| self.intern(r));
+        if let Some(r) = &repository {
+            match &self.first_repository {
+                None => self.first_repository = Some(r.clone()),
+                Some(first) if first != r => self.several_repositories = true,
+                Some(_) => {}
+            }
+        }
         if self.grouped() {
             if !self.groups.contains_key(&credential) {
                 let heading = match self.format {
@@ -171,6 +209,7 @@ impl Spool {
                     heading: (self.written, heading_len),
                     arrival: self.groups.len(),
                     locations: 0,
+                    repositories: HashSet::new(),
                     first: None,
                     last: None,
                 };
@@ -178,7 +217,7 @@ impl Spool {
                 self.groups.insert(credential.clone(), group);
             }
             if let Some(g) = self.groups.get_mut(&credential) {
-                g.add(f);
+                g.add(f, repository.as_ref());
             }
         }
         self.rules
@@ -191,6 +230,7 @@ impl Spool {
             column: f.column,
             rule,
             severity: f.severity,
+            repository,
             offset,
             len,
         });
@@ -205,6 +245,7 @@ impl Spool {
         w: &mut dyn Write,
     ) -> io::Result<()> {
         let mut spool = Spool::in_order(format, *opts)?;
+        spool.config_digest = report.config_digest.clone();
         for f in &report.findings {
             spool.push(f)?;
         }
@@ -234,9 +275,11 @@ impl Spool {
         errors: &[ScanError],
     ) -> io::Result<()> {
         if self.sort {
-            self.keys.sort_by(|a, b| {
-                (&*a.path, a.line, a.column, &*a.rule).cmp(&(&*b.path, b.line, b.column, &*b.rule))
-            });
+            // Repository first: a multi-repository report lists each repository's together.
+            fn order(k: &Key) -> (Option<&str>, &str, usize, usize, &str) {
+                (k.repository.as_deref(), &k.path, k.line, k.column, &k.rule)
+            }
+            self.keys.sort_by(|a, b| order(a).cmp(&order(b)));
         }
         if self.grouped() {
             // Credentials by severity, then where each is first found (or by arrival, for
@@ -278,15 +321,24 @@ impl Spool {
             buf: Vec::new(),
         };
         let keys = &self.keys;
+        let digest = self.config_digest.as_deref();
+        let groups = &self.groups;
+        // Locations name their repository only when there is more than one to tell apart.
+        let several = self.several_repositories;
         match self.format {
             Format::Text => {
-                text::write_spooled(w, keys, &self.groups, &mut reader, errors, &self.opts)
+                let opts = &self.opts;
+                text::write_spooled(w, keys, groups, &mut reader, errors, opts, several)
             }
-            Format::Json | Format::Jsonl => {
-                json::write_spooled(w, keys, &mut reader, stats, errors)
+            Format::Json => json::write_spooled(w, keys, &mut reader, stats, errors, digest),
+            Format::Jsonl => json::write_lines(w, keys, &mut reader),
+            Format::Sarif => {
+                let seen = &self.rules;
+                sarif::write_spooled(w, keys, seen, &mut reader, stats, errors, digest)
             }
-            Format::Sarif => sarif::write_spooled(w, keys, &self.rules, &mut reader, stats, errors),
-            Format::Html => html::write_spooled(w, keys, &self.groups, &mut reader, stats, errors),
+            Format::Html => {
+                html::write_spooled(w, keys, groups, &mut reader, stats, errors, several)
+            }
         }
     }
 }

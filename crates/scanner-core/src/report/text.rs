@@ -176,6 +176,7 @@ pub(crate) fn write_spooled(
     lines: &mut Fragments<'_>,
     errors: &[ScanError],
     opts: &ReportOptions,
+    several_repositories: bool,
 ) -> io::Result<()> {
     let mut current: Option<&str> = None;
     for k in keys {
@@ -200,7 +201,15 @@ pub(crate) fn write_spooled(
             }
             current = Some(&k.credential);
         }
-        w.write_all(lines.get(k)?)?;
+        let line = lines.get(k)?;
+        match k.repository.as_deref().filter(|_| several_repositories) {
+            // `    REPO  path:line:col …`: the fragment's own indent follows the name.
+            Some(repo) => {
+                write!(w, "    {}  ", terminal_safe(repo))?;
+                w.write_all(line.strip_prefix(b"    ").unwrap_or(line))?;
+            }
+            None => w.write_all(line)?,
+        }
         writeln!(w)?;
     }
     if keys.is_empty() {
@@ -222,7 +231,8 @@ pub(crate) fn write_spooled(
             plural(errors.len(), "input")
         )?;
         for e in errors {
-            let (path, msg) = (terminal_safe(&e.path), terminal_safe(&e.message));
+            let location = e.location();
+            let (path, msg) = (terminal_safe(&location), terminal_safe(&e.message));
             writeln!(w, "  {path}: {msg} ({})", e.kind)?;
         }
     }

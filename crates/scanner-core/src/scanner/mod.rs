@@ -313,7 +313,7 @@ impl Scanner {
             let mut finding = Finding {
                 fingerprint: fingerprint::fingerprint(&secret_digest, &r.rule_id, &origin.path),
                 credential_id: fingerprint::credential_id(&secret_digest),
-                secret_digest,
+                secret_digest: Some(secret_digest),
                 rule_id: r.rule_id.into_owned(),
                 severity,
                 description,

@@ -17,6 +17,7 @@
 mod fanout;
 mod history;
 mod objects;
+pub mod remote;
 mod staged;
 mod stream;
 mod walk;
