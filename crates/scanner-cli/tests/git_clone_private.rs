@@ -324,12 +324,54 @@ fn a_password_in_a_url_that_works_is_redacted_everywhere() {
     std::fs::write(&list, format!("{with_password}\n")).unwrap();
     let repos = list.to_str().unwrap();
 
+    // git is run through a wrapper that logs its command line: what `ps` would show.
+    let bin = t.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let real_git = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let argv_log = t.join("git-argv.log");
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            argv_log.display(),
+            real_git.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = scan(
         t,
         &["--repos", repos, "-f", "json", "-o", "shard.json"],
-        &[],
+        &[("PATH", &path)],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let argv = std::fs::read_to_string(&argv_log).unwrap();
+    assert!(argv.contains("clone --bare"), "{argv}");
+    assert!(
+        argv.contains(&format!("http://{USER}@127.0.0.1:{}/org/app.git", p.port)),
+        "{argv}"
+    );
+    assert!(
+        !argv.contains(PASSWORD),
+        "the password was on git's command line: {argv}"
+    );
     let err = stderr(&out);
     assert!(err.contains(&format!("cloning {shown} (1 of 1)")), "{err}");
     assert!(err.contains("carries a credential in the URL"), "{err}");

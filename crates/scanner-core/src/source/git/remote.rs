@@ -53,6 +53,11 @@ pub struct RemoteUrl {
     shown: String,
     /// The userinfo's secret part (password, or a token as user name), if any.
     secret: Option<String>,
+    /// The URL handed to git: `raw` without its secret, which git gets from
+    /// [`CREDENTIAL_HELPER`] instead, so that it never stands on a command line.
+    for_git: String,
+    /// Whether the secret was the user name (`https://TOKEN@host/…`).
+    secret_is_user: bool,
 }
 
 impl std::fmt::Debug for RemoteUrl {
@@ -78,10 +83,17 @@ impl RemoteUrl {
             return None;
         }
         let (shown, secret) = redact_one(s);
+        let is_http = lower.starts_with("https://") || lower.starts_with("http://");
+        let (for_git, secret_is_user) = match (&secret, is_http) {
+            (Some(_), true) => strip_secret(s),
+            _ => (s.to_owned(), false),
+        };
         Some(RemoteUrl {
             raw: s.to_owned(),
             shown,
             secret,
+            for_git,
+            secret_is_user,
         })
     }
 
@@ -99,6 +111,39 @@ impl RemoteUrl {
     /// Whether git reaches it over SSH (`ssh://` or scp-like).
     fn is_ssh(&self) -> bool {
         self.raw.to_ascii_lowercase().starts_with("ssh://") || is_scp_like(&self.raw)
+    }
+
+    /// Gives git this URL's secret through [`CREDENTIAL_HELPER`]: the helper list is reset
+    /// first (an empty `credential.helper`), so a stored credential for the same host can
+    /// neither answer instead nor keep a copy. Added after any `GIT_CONFIG_COUNT` entries
+    /// of the user's.
+    fn hand_secret_to(&self, cmd: &mut Command) -> Result<(), CloneError> {
+        let secret = percent_decode(self.secret.as_deref().unwrap_or_default());
+        if secret.contains(['\n', '\r', '\0']) {
+            return Err(CloneError::Failed {
+                url: self.shown.clone(),
+                status: "not started".to_owned(),
+                message: "the URL's credential holds a line break or NUL, which git refuses"
+                    .to_owned(),
+            });
+        }
+        let n: usize = std::env::var("GIT_CONFIG_COUNT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        cmd.env("GIT_CONFIG_COUNT", (n + 2).to_string())
+            .env(format!("GIT_CONFIG_KEY_{n}"), "credential.helper")
+            .env(format!("GIT_CONFIG_VALUE_{n}"), "")
+            .env(format!("GIT_CONFIG_KEY_{}", n + 1), "credential.helper")
+            .env(format!("GIT_CONFIG_VALUE_{}", n + 1), CREDENTIAL_HELPER);
+        if self.secret_is_user {
+            cmd.env("LEAKSCAN_CLONE_USERNAME", &secret)
+                .env("LEAKSCAN_CLONE_PASSWORD", "");
+        } else {
+            cmd.env_remove("LEAKSCAN_CLONE_USERNAME")
+                .env("LEAKSCAN_CLONE_PASSWORD", &secret);
+        }
+        Ok(())
     }
 
     /// `text` (git's own words) with this URL's credential and any URL userinfo taken out.
@@ -160,6 +205,32 @@ fn redact_one(url: &str) -> (String, Option<String>) {
         ),
     }
 }
+
+/// An HTTP(S) URL with its secret taken out: `user:pass@` becomes `user@`, a lone user name
+/// (a token) goes; and whether it was the user name.
+fn strip_secret(url: &str) -> (String, bool) {
+    let Some(i) = url.find("://") else {
+        return (url.to_owned(), false);
+    };
+    let (prefix, rest) = url.split_at(i + 3);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return (url.to_owned(), false);
+    };
+    let after = &rest[at..];
+    match rest[..at].split_once(':') {
+        Some((user, _)) => (format!("{prefix}{user}{after}"), false),
+        None => (format!("{prefix}{}", &after[1..]), true),
+    }
+}
+
+/// The credential helper a clone of a URL with a secret in it gets: it answers git's `get`
+/// from the environment of this one git process (`/proc/PID/environ` is readable only by
+/// its user, unlike the command line that `ps` shows everyone). `printf` is a shell builtin,
+/// so the secret is never an argument of a process either.
+const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get || return 0; \
+     if [ -n \"$LEAKSCAN_CLONE_USERNAME\" ]; then printf 'username=%s\\n' \"$LEAKSCAN_CLONE_USERNAME\"; fi; \
+     printf 'password=%s\\n' \"$LEAKSCAN_CLONE_PASSWORD\"; }; f";
 
 /// Every `scheme://user:password@` in `text` with its password (and a lone HTTP user name)
 /// replaced by `***`.
@@ -237,12 +308,15 @@ impl PendingClone {
             })?;
         let mut cmd = Command::new("git");
         cmd.args(["clone", "--bare", "--quiet", "--"])
-            .arg(&url.raw)
+            .arg(&url.for_git)
             .arg(dir.path())
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        if url.for_git != url.raw {
+            url.hand_secret_to(&mut cmd)?;
+        }
         if url.is_ssh() && !user_chose_ssh_command() {
             // ssh asks for passwords and host keys on the terminal, not on stdin.
             cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
@@ -386,5 +460,26 @@ mod tests {
     fn percent_decoding_stops_at_the_end() {
         assert_eq!(percent_decode("a%41%4"), "aA%4");
         assert_eq!(percent_decode("%"), "%");
+    }
+
+    #[test]
+    fn git_is_handed_http_urls_without_their_secret() {
+        let pass = RemoteUrl::parse("https://ci:p%40ss@git.example/org/app.git?x=1").unwrap();
+        assert_eq!(pass.for_git, "https://ci@git.example/org/app.git?x=1");
+        assert!(!pass.secret_is_user);
+        let token = RemoteUrl::parse("https://ghp_0123456789abcdef@git.example/a").unwrap();
+        assert_eq!(token.for_git, "https://git.example/a");
+        assert!(token.secret_is_user);
+        // No secret, or SSH (whose password is never in the URL git uses): unchanged.
+        for url in [
+            "https://git.example/a",
+            "ssh://git@host/a",
+            "git@host:a.git",
+        ] {
+            assert_eq!(RemoteUrl::parse(url).unwrap().for_git, url);
+        }
+        let mut cmd = Command::new("git");
+        let bad = RemoteUrl::parse("https://u:a%0Ab@h/x").unwrap();
+        assert!(bad.hand_secret_to(&mut cmd).is_err());
     }
 }
