@@ -17,6 +17,8 @@
 mod fanout;
 mod history;
 mod objects;
+mod pack;
+mod raw;
 mod staged;
 mod stream;
 mod walk;
