@@ -9,7 +9,7 @@ use git2::Oid;
 use super::objects::{io_error, Objects};
 use super::stream::STREAM_FROM;
 use super::{commit_info, HistoryOptions};
-use crate::finding::{Finding, GitLocation};
+use crate::finding::{Finding, GitInfo, GitLocation};
 use crate::origin::Origin;
 use crate::problem::Problem;
 use crate::scanner::Scanner;
@@ -25,7 +25,7 @@ pub(crate) struct PhaseClock {
 }
 
 impl PhaseClock {
-    fn add_read(&self, d: Duration) {
+    pub(crate) fn add_read(&self, d: Duration) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.read_ns.fetch_add(ns, Ordering::Relaxed);
     }
@@ -77,21 +77,64 @@ pub(crate) fn scan_blob(
         opts,
         content,
         events,
+        ..
+    } = *ctx;
+    let Some(first) = job.intros.first() else {
+        return Ok(Some(0));
+    };
+    let label = || super::label(commits.get(first.commit as usize).copied(), &first.path);
+    let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
+        return Ok(None);
+    };
+    let scanned = scan_object(objs, scanner, content, job.blob, size, &first.path);
+    report(ctx, job, scanned, &|c| commit_info(objs, c))
+}
+
+/// Scans `job`'s blob from `data`, its content already in memory (built by a pack pass);
+/// `info` gives a commit's attribution fields when there are findings.
+pub(crate) fn scan_blob_bytes(
+    ctx: &Blobs<'_>,
+    job: &BlobJob,
+    data: &[u8],
+    info: &dyn Fn(Oid) -> GitInfo,
+) -> Result<Option<u64>, git2::Error> {
+    let Some(first) = job.intros.first() else {
+        return Ok(Some(0));
+    };
+    let origin = Origin::path(&*first.path);
+    let found = gather(ctx.scanner, ctx.content, Input::Bytes(data), &origin);
+    let read = Ok(found.bytes);
+    let scanned = Scanned {
+        found,
+        read,
+        read_time: Duration::ZERO,
+    };
+    report(ctx, job, scanned, info)
+}
+
+/// Reports what scanning `job`'s blob found, each finding attributed to every
+/// introduction, and returns the bytes scanned (or the read error, after the findings).
+fn report(
+    ctx: &Blobs<'_>,
+    job: &BlobJob,
+    scanned: Scanned,
+    info: &dyn Fn(Oid) -> GitInfo,
+) -> Result<Option<u64>, git2::Error> {
+    let Blobs {
+        commits,
+        events,
         clock,
+        ..
     } = *ctx;
     let Some(first) = job.intros.first() else {
         return Ok(Some(0));
     };
     let commit_of = |i: &Intro| commits.get(i.commit as usize).copied();
-    let label = || super::label(commit_of(first), &first.path);
-    let Some(size) = sized(objs, job.blob, opts.max_blob_size, &label, events)? else {
-        return Ok(None);
-    };
     let Scanned {
         found,
         read,
         read_time,
-    } = scan_object(objs, scanner, content, job.blob, size, &first.path);
+    } = scanned;
     clock.add_read(read_time);
     for (path, kind, msg) in &found.problems {
         events.error(&super::label(commit_of(first), path), *kind, msg);
@@ -103,7 +146,7 @@ pub(crate) fn scan_blob(
             .intros
             .iter()
             .map(|i| match commit_of(i) {
-                Some(c) => commit_info(objs, c),
+                Some(c) => info(c),
                 None => Default::default(),
             })
             .collect();

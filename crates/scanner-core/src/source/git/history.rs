@@ -3,14 +3,18 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use git2::Oid;
 use rayon::prelude::*;
 
-use super::fanout::{content_options, scan_blob, BlobJob, Blobs, Intro, PhaseClock};
+use super::fanout::{
+    content_options, scan_blob, scan_blob_bytes, BlobJob, Blobs, Intro, PhaseClock,
+};
 use super::objects::{LooseObjects, Objects};
+use super::pack::{self, PackForest, OBJ_BLOB};
+use super::raw::TreeStore;
 use super::stream::Packs;
 use super::walk::{introduced, list_commits};
 use super::{open, Error, RepoPool, Result};
@@ -108,12 +112,23 @@ pub fn scan_history(
         loose: &loose,
         packs: &packs,
     };
-    let commits = list_commits(objs, &opts.selection, events)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .thread_name(|i| format!("leakscan-git-{i}"))
+        // The pack pass recurses at each delta base with several deltas.
+        .stack_size(32 << 20)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
+    // A whole history reads most of the packs: read them in delta order, every object
+    // built once (trees and commits now for the walk, blobs later). A range reads a few
+    // objects, one by one.
+    let forests: Vec<PackForest> = match opts.selection {
+        Selection::Range(_) => Vec::new(),
+        _ => pool.install(|| pack::open_all(packs.dir())),
+    };
+    let git_dir = repo.path().to_path_buf();
+    let store = pool.install(|| TreeStore::fill(&forests, &git_dir));
+    let commits = list_commits(objs, &store, &opts.selection, events)?;
     let repos = RepoPool::new(repo.path(), pool.current_num_threads(), loose);
     drop(repo);
     let mut stats = HistoryStats {
@@ -141,7 +156,7 @@ pub fn scan_history(
                     }
                     events.error(&path, kind, &msg);
                 };
-                match repos.with(|r| introduced(r, id, &mut warn)) {
+                match repos.with(|r| introduced(r, &store, id, &mut warn)) {
                     Ok(Ok(added)) => added,
                     Ok(Err(e)) | Err(e) => {
                         warn(
@@ -181,7 +196,9 @@ pub fn scan_history(
         }
         first(a).cmp(&first(b))
     });
-    // The walk's trees and commits sit in each handle's object cache; blobs need none of it.
+    // The walk's trees and commits sit in the store and each handle's object cache; blobs
+    // need none of it.
+    drop(store);
     repos.close_all();
     stats.phases.walk = started.elapsed();
     let blobs_started = Instant::now();
@@ -197,35 +214,75 @@ pub fn scan_history(
         clock: &clock,
     };
 
-    // Phase 2: read and scan each blob once.
+    // Phase 2: read and scan each blob once: those in the packs as a pack pass builds
+    // them, then the rest (loose, in alternates, too big, damaged) one by one.
     let scanned = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
+    let tally =
+        |job: &BlobJob, res: Result<Result<Option<u64>, git2::Error>, git2::Error>| match res {
+            Ok(Ok(Some(n))) => {
+                scanned.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(n, Ordering::Relaxed);
+            }
+            Ok(Ok(None)) => {
+                skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Err(e)) | Err(e) => {
+                unreadable.fetch_add(1, Ordering::Relaxed);
+                let first = &job.intros[0];
+                let commit = commits.get(first.commit as usize).copied();
+                events.error(
+                    &super::label(commit, &first.path),
+                    super::error_kind(&e),
+                    &format!("blob {}: {}", job.blob, e.message()),
+                );
+            }
+        };
+    let done: Vec<AtomicBool> = jobs.iter().map(|_| AtomicBool::new(false)).collect();
+    if !forests.is_empty() {
+        let index: HashMap<Oid, u32> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j.blob, i as u32))
+            .collect();
+        let limit = opts.max_blob_size.unwrap_or(u64::MAX);
+        for f in &forests {
+            let build = pool.install(|| {
+                f.traverse(OBJ_BLOB, &|e| index.contains_key(&f.id(e)), &|e, data| {
+                    let Some(&i) = index.get(&f.id(e)) else {
+                        return;
+                    };
+                    // Too big for the limit: the one-by-one pass says so.
+                    if data.len() as u64 > limit || done[i as usize].swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    let job = &jobs[i as usize];
+                    let t = Instant::now();
+                    let info = |c| repos.with(|r| super::commit_info(r, c)).unwrap_or_default();
+                    let res = scan_blob_bytes(&ctx, job, data, &info);
+                    let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    busy_ns.fetch_add(ns, Ordering::Relaxed);
+                    tally(job, Ok(res));
+                })
+            });
+            clock.add_read(build);
+            busy_ns.fetch_add(
+                u64::try_from(build.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
+    }
     pool.install(|| {
-        jobs.par_iter().for_each(|job| {
+        jobs.par_iter().zip(&done).for_each(|(job, done)| {
+            if done.load(Ordering::Acquire) {
+                return;
+            }
             let t = Instant::now();
             let res = repos.with(|r| scan_blob(r, &ctx, job));
             let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             busy_ns.fetch_add(ns, Ordering::Relaxed);
-            match res {
-                Ok(Ok(Some(n))) => {
-                    scanned.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(n, Ordering::Relaxed);
-                }
-                Ok(Ok(None)) => {
-                    skipped.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Err(e)) | Err(e) => {
-                    unreadable.fetch_add(1, Ordering::Relaxed);
-                    let first = &job.intros[0];
-                    let commit = commits.get(first.commit as usize).copied();
-                    events.error(
-                        &super::label(commit, &first.path),
-                        super::error_kind(&e),
-                        &format!("blob {}: {}", job.blob, e.message()),
-                    );
-                }
-            }
+            tally(job, res);
         })
     });
     stats.blobs = scanned.into_inner();

@@ -17,6 +17,8 @@
 mod fanout;
 mod history;
 mod objects;
+mod pack;
+mod raw;
 pub mod remote;
 mod staged;
 mod stream;

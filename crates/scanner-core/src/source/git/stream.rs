@@ -52,6 +52,11 @@ impl Packs {
         }
     }
 
+    /// The pack directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn packs(&self) -> &[Pack] {
         self.packs.get_or_init(|| open_packs(&self.dir))
     }
@@ -152,7 +157,7 @@ impl Pack {
 
 /// A pack entry's (type, inflated size, header length): 3 type bits and a little-endian
 /// base-128 size.
-fn entry_header(h: &[u8]) -> Option<(u8, u64, usize)> {
+pub(crate) fn entry_header(h: &[u8]) -> Option<(u8, u64, usize)> {
     let c = *h.first()?;
     let kind = (c >> 4) & 7;
     let mut size = u64::from(c & 15);

@@ -3,9 +3,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use git2::{ObjectType, Oid, Tree};
+use git2::{ObjectType, Oid};
 
 use super::objects::Objects;
+use super::raw::{commit_meta, parse_tree, tree_data, Tree, TreeStore};
 use super::{Error, Result, Selection};
 use crate::problem::Problem;
 use crate::source::Events;
@@ -29,6 +30,7 @@ struct Meta {
 /// (its children are scanned as roots, see [`introduced`]), and the walk goes on past it.
 struct Graph<'a, 'r> {
     objs: Objects<'r>,
+    store: &'a TreeStore,
     events: &'a dyn Events,
     metas: HashMap<Oid, Option<Meta>>,
 }
@@ -36,10 +38,10 @@ struct Graph<'a, 'r> {
 impl Graph<'_, '_> {
     fn meta(&mut self, id: Oid) -> Option<&Meta> {
         if !self.metas.contains_key(&id) {
-            let m = match self.objs.commit(id) {
+            let m = match commit_meta(self.objs, self.store, id) {
                 Ok(c) => Some(Meta {
-                    time: c.time().seconds(),
-                    parents: c.parent_ids().collect(),
+                    time: c.time,
+                    parents: c.parents,
                 }),
                 Err(e) => {
                     self.events.error(
@@ -203,11 +205,13 @@ impl Graph<'_, '_> {
 /// so the first introduction seen of anything is also the oldest.
 pub(crate) fn list_commits(
     objs: Objects<'_>,
+    store: &TreeStore,
     sel: &Selection,
     events: &dyn Events,
 ) -> Result<Vec<Oid>> {
     let mut graph = Graph {
         objs,
+        store,
         events,
         metas: HashMap::new(),
     };
@@ -375,15 +379,20 @@ fn all_tips(objs: Objects<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
 /// the commit is treated like a root and nothing it holds goes unscanned.
 pub(crate) fn introduced(
     objs: Objects<'_>,
+    store: &TreeStore,
     id: Oid,
     warn: &mut dyn FnMut(String, Problem, String),
 ) -> std::result::Result<Vec<Added>, git2::Error> {
-    let commit = objs.commit(id)?;
-    let tree = objs.tree(commit.tree_id())?;
-    let mut parents = Vec::new();
-    for pid in commit.parent_ids() {
-        match objs.commit_tree(pid) {
-            Ok(t) => parents.push(t),
+    let commit = commit_meta(objs, store, id)?;
+    let tree_id = commit.tree;
+    let data = tree_data(objs, store, tree_id)?;
+    let tree = parse_tree(tree_id, &data)?;
+    let mut parent_data = Vec::new();
+    for &pid in &commit.parents {
+        match commit_meta(objs, store, pid)
+            .and_then(|c| Ok((c.tree, tree_data(objs, store, c.tree)?)))
+        {
+            Ok(t) => parent_data.push(t),
             Err(e) => warn(
                 super::label(Some(id), ""),
                 super::error_kind(&e),
@@ -391,79 +400,122 @@ pub(crate) fn introduced(
             ),
         }
     }
+    let mut parents = Vec::new();
+    for (pid, data) in &parent_data {
+        match parse_tree(*pid, data) {
+            Ok(t) => parents.push(t),
+            Err(e) => warn(
+                super::label(Some(id), ""),
+                super::error_kind(&e),
+                format!(
+                    "parent tree {pid}: {}; scanning the whole tree",
+                    e.message()
+                ),
+            ),
+        }
+    }
     let mut out = Vec::new();
     let mut prefix = Vec::new();
-    let first = parents.first();
-    added(
-        objs,
+    let walk = Differ { objs, store };
+    walk.added(
         &tree,
-        first,
+        parents.first(),
         &mut prefix,
         &mut out,
         &mut |p, kind, e| warn(super::label(Some(id), &p), kind, e),
     );
     // A merge introduces only what differs from *every* parent.
     for other in parents.iter().skip(1) {
-        out.retain(|a| {
-            objs.entry_at(other, a.path.as_bytes())
-                .is_none_or(|(id, _)| id != a.blob)
-        });
+        out.retain(|a| walk.blob_at(other, a.path.as_bytes()) != Some(a.blob));
     }
     Ok(out)
 }
 
-/// Blobs in `new` (under `prefix`) that `old` does not have at the same path. Subtrees with
-/// the same id are skipped whole, so the cost follows the size of the change, not the tree.
-fn added(
-    objs: Objects<'_>,
-    new: &Tree<'_>,
-    old: Option<&Tree<'_>>,
-    prefix: &mut Vec<u8>,
-    out: &mut Vec<Added>,
-    warn: &mut dyn FnMut(String, Problem, String),
-) {
-    for e in new.iter() {
-        let name = e.name_bytes();
-        let old_e = old.and_then(|o| o.get_name_bytes(name));
-        if old_e.as_ref().is_some_and(|o| o.id() == e.id()) {
-            continue;
-        }
-        let len = prefix.len();
-        if !prefix.is_empty() {
-            prefix.push(b'/');
-        }
-        prefix.extend_from_slice(name);
-        match e.kind() {
-            Some(ObjectType::Blob) => out.push(Added {
-                path: String::from_utf8_lossy(prefix).into_owned(),
-                blob: e.id(),
-            }),
-            Some(ObjectType::Tree) => match objs.tree(e.id()) {
-                Ok(sub) => {
-                    let old_sub = old_e
-                        .filter(|o| o.kind() == Some(ObjectType::Tree))
-                        .and_then(|o| objs.tree(o.id()).ok());
-                    added(objs, &sub, old_sub.as_ref(), prefix, out, warn);
+/// Tree reads for the diff of one commit.
+struct Differ<'a, 'r> {
+    objs: Objects<'r>,
+    store: &'a TreeStore,
+}
+
+impl Differ<'_, '_> {
+    /// Blobs in `new` (under `prefix`) that `old` does not have at the same path. Subtrees
+    /// with the same id are skipped whole, so the cost follows the size of the change, not
+    /// the tree.
+    fn added(
+        &self,
+        new: &Tree<'_>,
+        old: Option<&Tree<'_>>,
+        prefix: &mut Vec<u8>,
+        out: &mut Vec<Added>,
+        warn: &mut dyn FnMut(String, Problem, String),
+    ) {
+        for e in new.entries() {
+            let old_e = old.and_then(|o| o.get(e.name));
+            if old_e.as_ref().is_some_and(|o| o.id == e.id) {
+                continue;
+            }
+            let len = prefix.len();
+            if !prefix.is_empty() {
+                prefix.push(b'/');
+            }
+            prefix.extend_from_slice(e.name);
+            match e.kind {
+                ObjectType::Blob => out.push(Added {
+                    path: String::from_utf8_lossy(prefix).into_owned(),
+                    blob: e.id,
+                }),
+                ObjectType::Tree => {
+                    let data = tree_data(self.objs, self.store, e.id);
+                    let parsed = match &data {
+                        Ok(d) => parse_tree(e.id, d),
+                        Err(err) => Err(git2::Error::new(err.code(), err.class(), err.message())),
+                    };
+                    match parsed {
+                        Ok(sub) => {
+                            let old_data = old_e
+                                .filter(|o| o.kind == ObjectType::Tree)
+                                .and_then(|o| tree_data(self.objs, self.store, o.id).ok());
+                            let old_sub = old_data.as_deref().and_then(Tree::parse);
+                            self.added(&sub, old_sub.as_ref(), prefix, out, warn);
+                        }
+                        Err(err) => warn(
+                            String::from_utf8_lossy(prefix).into_owned(),
+                            super::error_kind(&err),
+                            format!("tree {}: {}", e.id, err.message()),
+                        ),
+                    }
                 }
-                Err(err) => warn(
+                // A gitlink: the submodule's commits live in another repository, so its
+                // files are not in this history. Said once per path (see scan_history).
+                _ => warn(
                     String::from_utf8_lossy(prefix).into_owned(),
-                    super::error_kind(&err),
-                    format!("tree {}: {}", e.id(), err.message()),
+                    Problem::Submodule,
+                    format!(
+                        "submodule (commit {}) not scanned: its history is another \
+                         repository; run leakscan git in its clone",
+                        e.id
+                    ),
                 ),
-            },
-            // A gitlink: the submodule's commits live in another repository, so its files
-            // are not in this history. Said once per path (see scan_history).
-            Some(ObjectType::Commit) => warn(
-                String::from_utf8_lossy(prefix).into_owned(),
-                Problem::Submodule,
-                format!(
-                    "submodule (commit {}) not scanned: its history is another repository; \
-                     run leakscan git in its clone",
-                    e.id()
-                ),
-            ),
-            _ => {}
+            }
+            prefix.truncate(len);
         }
-        prefix.truncate(len);
+    }
+
+    /// The object at `/`-separated `path` under `tree`, if there is one.
+    fn blob_at(&self, tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
+        let (name, rest) = match path.iter().position(|&b| b == b'/') {
+            Some(i) => (&path[..i], Some(&path[i + 1..])),
+            None => (path, None),
+        };
+        let e = tree.get(name)?;
+        let Some(rest) = rest else {
+            return Some(e.id);
+        };
+        if e.kind != ObjectType::Tree {
+            return None;
+        }
+        let data = tree_data(self.objs, self.store, e.id).ok()?;
+        let sub = Tree::parse(&data)?;
+        self.blob_at(&sub, rest)
     }
 }
