@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use git2::Oid;
 use rayon::prelude::*;
 
+use super::diff::{introduced, Added};
 use super::fanout::{
     content_options, scan_blob, scan_blob_bytes, BlobJob, Blobs, Intro, PhaseClock,
 };
@@ -16,7 +17,7 @@ use super::objects::{LooseObjects, Objects};
 use super::pack::{self, PackForest, OBJ_BLOB};
 use super::raw::TreeStore;
 use super::stream::Packs;
-use super::walk::{introduced, list_commits};
+use super::walk::list_commits;
 use super::{open, Error, RepoPool, Result};
 use crate::problem::Problem;
 use crate::scanner::Scanner;
@@ -119,9 +120,9 @@ pub fn scan_history(
         .stack_size(32 << 20)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
-    // A whole history reads most of the packs: read them in delta order, every object
-    // built once (trees and commits now for the walk, blobs later). A range reads a few
-    // objects, one by one.
+    // A whole history reads most of the packs: commits now and blobs later in delta order,
+    // each built once; the walk's trees one by one from the packs through a cache. A range
+    // reads a few objects, one by one through libgit2.
     let forests: Vec<PackForest> = match opts.selection {
         Selection::Range(_) => Vec::new(),
         _ => pool.install(|| pack::open_all(packs.dir())),
@@ -139,7 +140,7 @@ pub fn scan_history(
     let submodules = std::sync::Mutex::new(std::collections::HashSet::new());
 
     // Phase 1: what each commit introduced. Commits are independent, so this parallelises.
-    let per_commit: Vec<Vec<super::walk::Added>> = pool.install(|| {
+    let per_commit: Vec<Vec<Added>> = pool.install(|| {
         commits
             .par_iter()
             .map(|&id| {
@@ -171,6 +172,8 @@ pub fn scan_history(
             .collect()
     });
 
+    // The walk's commits and tree cache sit in the store; the rest needs none of it.
+    drop(store);
     // Group introductions by blob, in commit order (parents first), so the first entry of
     // each list is the earliest introduction.
     let mut by_blob: HashMap<Oid, Vec<Intro>> = HashMap::new();
@@ -196,9 +199,6 @@ pub fn scan_history(
         }
         first(a).cmp(&first(b))
     });
-    // The walk's trees and commits sit in the store and each handle's object cache; blobs
-    // need none of it.
-    drop(store);
     repos.close_all();
     stats.phases.walk = started.elapsed();
     let blobs_started = Instant::now();
@@ -251,11 +251,11 @@ pub fn scan_history(
             let build = pool.install(|| {
                 f.traverse(OBJ_BLOB, &|e| index.contains_key(&f.id(e)), &|e, data| {
                     let Some(&i) = index.get(&f.id(e)) else {
-                        return;
+                        return true;
                     };
                     // Too big for the limit: the one-by-one pass says so.
                     if data.len() as u64 > limit || done[i as usize].swap(true, Ordering::AcqRel) {
-                        return;
+                        return true;
                     }
                     let job = &jobs[i as usize];
                     let t = Instant::now();
@@ -264,6 +264,7 @@ pub fn scan_history(
                     let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
                     busy_ns.fetch_add(ns, Ordering::Relaxed);
                     tally(job, Ok(res));
+                    true
                 })
             });
             clock.add_read(build);

@@ -14,14 +14,18 @@
 //! Missing or corrupt objects (a partial mirror, a shallow clone's boundary) are reported
 //! through [`Events::error`](crate::source::Events::error) and the scan goes on.
 
+mod diff;
 mod fanout;
 mod history;
+mod lookup;
 mod objects;
 mod pack;
 mod raw;
 pub mod remote;
 mod staged;
 mod stream;
+#[cfg(test)]
+mod test_git;
 mod walk;
 
 use std::path::{Path, PathBuf};

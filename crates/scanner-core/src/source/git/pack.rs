@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -36,7 +36,7 @@ use super::stream::entry_header;
 /// big blobs are streamed there).
 pub(crate) const MAX_OBJECT: usize = super::stream::STREAM_FROM as usize;
 /// Longest delta chain followed (git's own `pack.depth` maximum is 4095).
-const MAX_DEPTH: u32 = 4096;
+pub(crate) const MAX_DEPTH: u32 = 4096;
 /// Bytes of delta bases that may be held at once, over all threads, while their deltas
 /// are built.
 const HELD_BUDGET: usize = 128 << 20;
@@ -50,6 +50,7 @@ const NONE: u32 = u32::MAX;
 pub(crate) const OBJ_COMMIT: u8 = 1;
 pub(crate) const OBJ_TREE: u8 = 2;
 pub(crate) const OBJ_BLOB: u8 = 3;
+pub(crate) const OBJ_TAG: u8 = 4;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
@@ -71,6 +72,11 @@ pub(crate) struct PackForest {
     /// Children of entry `i`: `children[child_start[i]..child_start[i + 1]]`.
     child_start: Vec<u32>,
     children: Vec<u32>,
+    /// Entries in object id order (the `.idx` order), for look-ups by id.
+    by_id: Vec<u32>,
+    /// `by_id[fan[k]..fan[k + 1]]` are the entries whose id starts with the two bytes `k`
+    /// (a look-up then touches a few ids, not twenty spread over the pack's).
+    fan: Vec<u32>,
 }
 
 /// The `.pack` beside every readable version-2 `.idx` in `dir`, read into forests; a pack
@@ -156,6 +162,8 @@ impl PackForest {
             bases: vec![NONE; n],
             child_start: Vec::new(),
             children: Vec::new(),
+            by_id: Vec::new(),
+            fan: Vec::new(),
             pack,
         };
         let find_id = |id: &[u8]| -> Option<u32> {
@@ -172,6 +180,17 @@ impl PackForest {
         };
         f.read_headers(&find_id)?;
         f.link();
+        let mut fan = vec![0u32; (1 << 16) + 1];
+        for &e in &position_entry {
+            let b = f.ids[e as usize].as_bytes();
+            fan[usize::from(b[0]) << 8 | usize::from(b[1])] += 1;
+        }
+        let mut sum = 0;
+        for k in fan.iter_mut() {
+            (*k, sum) = (sum, sum + *k);
+        }
+        f.fan = fan;
+        f.by_id = position_entry;
         Ok(f)
     }
 
@@ -217,7 +236,7 @@ impl PackForest {
                         self.bases[e] = b;
                     }
                 }
-                OBJ_COMMIT | OBJ_TREE | OBJ_BLOB | 4 => self.kinds[e] = kind,
+                OBJ_COMMIT | OBJ_TREE | OBJ_BLOB | OBJ_TAG => self.kinds[e] = kind,
                 _ => continue,
             }
             if at + len as u64 >= end {
@@ -295,16 +314,42 @@ impl PackForest {
         self.ids[e as usize]
     }
 
+    /// The entry holding object `id`.
+    pub(crate) fn find(&self, id: Oid) -> Option<u32> {
+        let b = id.as_bytes();
+        let k = usize::from(b[0]) << 8 | usize::from(b[1]);
+        let span = &self.by_id[self.fan[k] as usize..self.fan[k + 1] as usize];
+        let i = span
+            .binary_search_by(|&e| self.ids[e as usize].as_bytes().cmp(b))
+            .ok()?;
+        Some(span[i])
+    }
+
+    /// The type of entry `e` (a delta's root type), 0 when it cannot be built.
+    pub(crate) fn kind(&self, e: u32) -> u8 {
+        self.kinds[e as usize]
+    }
+
+    /// The delta base of entry `e`, if it is a delta.
+    pub(crate) fn base(&self, e: u32) -> Option<u32> {
+        Some(self.bases[e as usize]).filter(|&b| b != NONE)
+    }
+
+    /// The inflated entry `e` itself: a whole object's content, or a delta's data.
+    pub(crate) fn inflate_entry(&self, e: u32) -> Option<Vec<u8>> {
+        self.inflate(e, self.sizes[e as usize] as usize)
+    }
+
     /// Builds every object whose entry `want` accepts (or that a wanted one is built on)
     /// among those of type `kind`, and hands each wanted one to `visit` with its content,
-    /// on the calling rayon pool's threads. Entries that cannot be built are skipped
-    /// silently, with everything built on them. Returns the thread time spent reading,
-    /// inflating and applying deltas (not in `visit`).
+    /// on the calling rayon pool's threads, until `visit` returns false. Entries that
+    /// cannot be built are skipped silently, with everything built on them. Returns the
+    /// thread time spent reading, inflating and applying deltas (not in `visit`).
     pub(crate) fn traverse(
         &self,
         kind: u8,
         want: &(dyn Fn(u32) -> bool + Sync),
-        visit: &(dyn Fn(u32, &[u8]) + Sync),
+        visit: &(dyn Fn(u32, &[u8]) -> bool + Sync),
     ) -> Duration {
         let n = self.len();
         // Needed: wanted, or a base (at any depth) of something wanted.
@@ -328,6 +373,7 @@ impl PackForest {
             .collect();
         let held = AtomicUsize::new(0);
         let build_ns = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
         let walk = Walk {
             forest: self,
             needed: &needed,
@@ -335,9 +381,10 @@ impl PackForest {
             visit,
             held: &held,
             build_ns: &build_ns,
+            stop: &stop,
         };
         roots.par_iter().with_max_len(64).for_each(|&r| {
-            if self.kinds[r as usize] != kind {
+            if self.kinds[r as usize] != kind || stop.load(Ordering::Relaxed) {
                 return;
             }
             let data = walk.timed(|| self.inflate(r, self.sizes[r as usize] as usize));
@@ -390,9 +437,11 @@ struct Walk<'a> {
     forest: &'a PackForest,
     needed: &'a [bool],
     want: &'a (dyn Fn(u32) -> bool + Sync),
-    visit: &'a (dyn Fn(u32, &[u8]) + Sync),
+    visit: &'a (dyn Fn(u32, &[u8]) -> bool + Sync),
     held: &'a AtomicUsize,
     build_ns: &'a AtomicU64,
+    /// Set once `visit` asked to stop.
+    stop: &'a AtomicBool,
 }
 
 impl Walk<'_> {
@@ -409,8 +458,12 @@ impl Walk<'_> {
     /// several in parallel while `data` is held.
     fn descend(&self, mut e: u32, mut data: Vec<u8>, mut depth: u32) {
         loop {
-            if (self.want)(e) {
-                (self.visit)(e, &data);
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if (self.want)(e) && !(self.visit)(e, &data) {
+                self.stop.store(true, Ordering::Relaxed);
+                return;
             }
             if depth >= MAX_DEPTH {
                 return;

@@ -1,29 +1,7 @@
 use super::*;
+use crate::source::git::test_git::git;
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-/// `git` in `dir` with no user or system configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 /// A repository with one file in 30 versions (long delta chains with branches), packed.
 fn packed_repo() -> tempfile::TempDir {
@@ -81,6 +59,7 @@ fn traverse_all(forests: &[PackForest], kind: u8) -> HashMap<Oid, Vec<u8>> {
         f.traverse(kind, &|_| true, &|e, data| {
             let prev = got.lock().unwrap().insert(f.id(e), data.to_vec());
             assert!(prev.is_none(), "visited twice");
+            true
         });
     }
     got.into_inner().unwrap()
@@ -109,7 +88,8 @@ fn every_blob_and_tree_is_built_once_with_git_s_content() {
     let one = *git_objects(d, "blob").keys().next().unwrap();
     let seen = Mutex::new(Vec::new());
     f.traverse(OBJ_BLOB, &|e| f.id(e) == one, &|e, _| {
-        seen.lock().unwrap().push(f.id(e))
+        seen.lock().unwrap().push(f.id(e));
+        true
     });
     assert_eq!(seen.into_inner().unwrap(), vec![one]);
 }
@@ -152,6 +132,15 @@ fn a_damaged_entry_and_its_deltas_are_left_out_without_panicking() {
     // What is still built is still right.
     let want = git_objects(d, "blob");
     assert!(got.iter().all(|(id, data)| want.get(id) == Some(data)));
+    // Read one by one: the damaged root and its deltas are not built, the rest are right.
+    let lookup = crate::source::git::lookup::Lookup::new(&damaged);
+    assert!(lookup.get(f.id(root), OBJ_BLOB).is_none());
+    for &kid in f.kids(root) {
+        assert!(lookup.get(f.id(kid), OBJ_BLOB).is_none());
+    }
+    for (id, data) in &got {
+        assert_eq!(lookup.get(*id, OBJ_BLOB).as_deref(), Some(&data[..]));
+    }
 }
 
 #[test]
@@ -172,4 +161,32 @@ fn deltas_that_lie_are_refused() {
     assert_eq!(ofs_base(&[0x05]), Some((5, 1)));
     assert_eq!(ofs_base(&[0x81, 0x00]), Some((256, 2)));
     assert_eq!(ofs_base(&[0xff; 12]), None);
+}
+
+#[test]
+fn every_object_read_one_by_one_is_git_s() {
+    let dir = packed_repo();
+    let d = dir.path();
+    let forests = open_all(&d.join(".git/objects/pack"));
+    let lookup = crate::source::git::lookup::Lookup::new(&forests);
+    for (kind, name) in [
+        (OBJ_BLOB, "blob"),
+        (OBJ_TREE, "tree"),
+        (OBJ_COMMIT, "commit"),
+    ] {
+        let want = git_objects(d, name);
+        // Oldest first and newest first: down a delta chain and up it, through the cache.
+        let mut ids: Vec<Oid> = want.keys().copied().collect();
+        ids.sort();
+        for id in ids.iter().chain(ids.iter().rev()) {
+            let got = lookup
+                .get(*id, kind)
+                .unwrap_or_else(|| panic!("{name} {id}"));
+            assert_eq!(&got[..], &want[id][..], "{name} {id}");
+        }
+    }
+    // Asked for as the wrong type, or not in the packs: left to libgit2.
+    let blob = *git_objects(d, "blob").keys().next().unwrap();
+    assert!(lookup.get(blob, OBJ_TREE).is_none());
+    assert!(lookup.get(Oid::zero(), OBJ_BLOB).is_none());
 }

@@ -3,46 +3,34 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use git2::{ObjectType, Oid};
+use git2::Oid;
 
 use super::objects::Objects;
-use super::raw::{commit_meta, parse_tree, tree_data, Tree, TreeStore};
+use super::raw::{commit_meta, CommitMeta, TreeStore};
 use super::{Error, Result, Selection};
 use crate::problem::Problem;
 use crate::source::Events;
 
-/// A (path, blob) pair a commit's tree holds that none of its parents' trees holds.
-pub(crate) struct Added {
-    /// `/`-separated path at that commit.
-    pub path: String,
-    /// The blob.
-    pub blob: Oid,
-}
-
-/// What the walk needs of a commit.
-struct Meta {
-    time: i64,
-    parents: Vec<Oid>,
-}
-
-/// The commit graph as far as the walk has read it. Each commit is read once, through the
-/// guarded [`Objects`]; one that cannot be read is reported once and treated as absent
-/// (its children are scanned as roots, see [`introduced`]), and the walk goes on past it.
+/// The commit graph as far as the walk has read it: commits of the packs from the store,
+/// others read once through the guarded [`Objects`]; one that cannot be read is reported
+/// once and treated as absent (its children are scanned as roots, see
+/// [`introduced`](super::diff::introduced)), and the walk goes on past it.
 struct Graph<'a, 'r> {
     objs: Objects<'r>,
-    store: &'a TreeStore,
+    store: &'a TreeStore<'a>,
     events: &'a dyn Events,
-    metas: HashMap<Oid, Option<Meta>>,
+    /// Commits the store does not hold.
+    metas: HashMap<Oid, Option<CommitMeta>>,
 }
 
 impl Graph<'_, '_> {
-    fn meta(&mut self, id: Oid) -> Option<&Meta> {
+    fn meta(&mut self, id: Oid) -> Option<&CommitMeta> {
+        if let Some(m) = self.store.commit(id) {
+            return Some(m);
+        }
         if !self.metas.contains_key(&id) {
             let m = match commit_meta(self.objs, self.store, id) {
-                Ok(c) => Some(Meta {
-                    time: c.time,
-                    parents: c.parents,
-                }),
+                Ok(c) => Some(c),
                 Err(e) => {
                     self.events.error(
                         &super::label(Some(id), ""),
@@ -217,7 +205,7 @@ pub(crate) fn list_commits(
     };
     let ids = match sel {
         Selection::AllRefs => {
-            let (tips, unreadable) = all_tips(objs, events);
+            let (tips, unreadable) = all_tips(objs, store, events);
             // Refs whose commits cannot be read were reported one by one (corrupt-object):
             // such a repository is damaged, not empty.
             if tips.is_empty() && unreadable == 0 {
@@ -346,13 +334,19 @@ fn resolve(objs: Objects<'_>, spec: &str) -> std::result::Result<Oid, git2::Erro
 
 /// Every commit a ref (branch, tag, remote-tracking ref, stash, detached HEAD) points at,
 /// and how many refs point at objects that cannot be read.
-fn all_tips(objs: Objects<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
+fn all_tips(objs: Objects<'_>, store: &TreeStore<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
     let mut tips = Vec::new();
     let mut seen = HashSet::new();
     let mut unreadable = 0;
     let mut add = |name: &str, target: Option<Oid>| {
         let Some(id) = target else { return };
-        match objs.peel_to_commit(id) {
+        // Refs name commits and tags the packs hold: peeled there, libgit2 need not map
+        // the pack (on git/git's 1k tags, its reads faulted in 67 MB of it).
+        let peeled = match store.peel(id) {
+            Some(c) => Ok(c),
+            None => objs.peel_to_commit(id),
+        };
+        match peeled {
             Ok(Some(c)) if seen.insert(c) => tips.push(c),
             // Tags of trees or blobs carry no history; nothing to attribute.
             Ok(_) => {}
@@ -372,150 +366,4 @@ fn all_tips(objs: Objects<'_>, events: &dyn Events) -> (Vec<Oid>, usize) {
         add("HEAD", head.target());
     }
     (tips, unreadable)
-}
-
-/// What `id` introduced: every (path, blob) in its tree that no parent has at that path.
-/// A parent that cannot be read (shallow boundary, partial mirror) counts as absent, so
-/// the commit is treated like a root and nothing it holds goes unscanned.
-pub(crate) fn introduced(
-    objs: Objects<'_>,
-    store: &TreeStore,
-    id: Oid,
-    warn: &mut dyn FnMut(String, Problem, String),
-) -> std::result::Result<Vec<Added>, git2::Error> {
-    let commit = commit_meta(objs, store, id)?;
-    let tree_id = commit.tree;
-    let data = tree_data(objs, store, tree_id)?;
-    let tree = parse_tree(tree_id, &data)?;
-    let mut parent_data = Vec::new();
-    for &pid in &commit.parents {
-        match commit_meta(objs, store, pid)
-            .and_then(|c| Ok((c.tree, tree_data(objs, store, c.tree)?)))
-        {
-            Ok(t) => parent_data.push(t),
-            Err(e) => warn(
-                super::label(Some(id), ""),
-                super::error_kind(&e),
-                format!("parent {pid}: {}; scanning the whole tree", e.message()),
-            ),
-        }
-    }
-    let mut parents = Vec::new();
-    for (pid, data) in &parent_data {
-        match parse_tree(*pid, data) {
-            Ok(t) => parents.push(t),
-            Err(e) => warn(
-                super::label(Some(id), ""),
-                super::error_kind(&e),
-                format!(
-                    "parent tree {pid}: {}; scanning the whole tree",
-                    e.message()
-                ),
-            ),
-        }
-    }
-    let mut out = Vec::new();
-    let mut prefix = Vec::new();
-    let walk = Differ { objs, store };
-    walk.added(
-        &tree,
-        parents.first(),
-        &mut prefix,
-        &mut out,
-        &mut |p, kind, e| warn(super::label(Some(id), &p), kind, e),
-    );
-    // A merge introduces only what differs from *every* parent.
-    for other in parents.iter().skip(1) {
-        out.retain(|a| walk.blob_at(other, a.path.as_bytes()) != Some(a.blob));
-    }
-    Ok(out)
-}
-
-/// Tree reads for the diff of one commit.
-struct Differ<'a, 'r> {
-    objs: Objects<'r>,
-    store: &'a TreeStore,
-}
-
-impl Differ<'_, '_> {
-    /// Blobs in `new` (under `prefix`) that `old` does not have at the same path. Subtrees
-    /// with the same id are skipped whole, so the cost follows the size of the change, not
-    /// the tree.
-    fn added(
-        &self,
-        new: &Tree<'_>,
-        old: Option<&Tree<'_>>,
-        prefix: &mut Vec<u8>,
-        out: &mut Vec<Added>,
-        warn: &mut dyn FnMut(String, Problem, String),
-    ) {
-        for e in new.entries() {
-            let old_e = old.and_then(|o| o.get(e.name));
-            if old_e.as_ref().is_some_and(|o| o.id == e.id) {
-                continue;
-            }
-            let len = prefix.len();
-            if !prefix.is_empty() {
-                prefix.push(b'/');
-            }
-            prefix.extend_from_slice(e.name);
-            match e.kind {
-                ObjectType::Blob => out.push(Added {
-                    path: String::from_utf8_lossy(prefix).into_owned(),
-                    blob: e.id,
-                }),
-                ObjectType::Tree => {
-                    let data = tree_data(self.objs, self.store, e.id);
-                    let parsed = match &data {
-                        Ok(d) => parse_tree(e.id, d),
-                        Err(err) => Err(git2::Error::new(err.code(), err.class(), err.message())),
-                    };
-                    match parsed {
-                        Ok(sub) => {
-                            let old_data = old_e
-                                .filter(|o| o.kind == ObjectType::Tree)
-                                .and_then(|o| tree_data(self.objs, self.store, o.id).ok());
-                            let old_sub = old_data.as_deref().and_then(Tree::parse);
-                            self.added(&sub, old_sub.as_ref(), prefix, out, warn);
-                        }
-                        Err(err) => warn(
-                            String::from_utf8_lossy(prefix).into_owned(),
-                            super::error_kind(&err),
-                            format!("tree {}: {}", e.id, err.message()),
-                        ),
-                    }
-                }
-                // A gitlink: the submodule's commits live in another repository, so its
-                // files are not in this history. Said once per path (see scan_history).
-                _ => warn(
-                    String::from_utf8_lossy(prefix).into_owned(),
-                    Problem::Submodule,
-                    format!(
-                        "submodule (commit {}) not scanned: its history is another \
-                         repository; run leakscan git in its clone",
-                        e.id
-                    ),
-                ),
-            }
-            prefix.truncate(len);
-        }
-    }
-
-    /// The object at `/`-separated `path` under `tree`, if there is one.
-    fn blob_at(&self, tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
-        let (name, rest) = match path.iter().position(|&b| b == b'/') {
-            Some(i) => (&path[..i], Some(&path[i + 1..])),
-            None => (path, None),
-        };
-        let e = tree.get(name)?;
-        let Some(rest) = rest else {
-            return Some(e.id);
-        };
-        if e.kind != ObjectType::Tree {
-            return None;
-        }
-        let data = tree_data(self.objs, self.store, e.id).ok()?;
-        let sub = Tree::parse(&data)?;
-        self.blob_at(&sub, rest)
-    }
 }
